@@ -1,0 +1,74 @@
+"""StoreLink (门店通): the application factory."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+
+from flask import Flask, jsonify
+
+from . import config as config_module
+from .accounts.auth import TokenService
+from .database import configure_engine, engine_options
+from .extensions import db, migrate, socketio
+
+# Models must be imported so metadata (and Alembic) see every table.
+from .accounts import models as _accounts  # noqa: F401
+from .catalog import models as _catalog  # noqa: F401
+from .locations import models as _locations  # noqa: F401
+from .orders import models as _orders  # noqa: F401
+from .payments import models as _payments  # noqa: F401
+from .payments import sandbox as _sandbox  # noqa: F401
+from .stock import models as _stock  # noqa: F401
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_path=str(config_module.INSTANCE_DIR))
+    app.config.update(config_module.from_environment())
+    app.config.update(config or {})
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
+        app.config["SQLALCHEMY_DATABASE_URI"], app.config["DB_POOL_SIZE"]
+    )
+    app.json.ensure_ascii = False
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(config_module.PROJECT_DIR / "migrations"))
+    socketio.init_app(app, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"], cors_allowed_origins=[])
+    with app.app_context():
+        configure_engine(db.engine)
+
+    app.extensions["storelink_tokens"] = TokenService(app.config["SECRET_KEY"], app.config["TOKEN_MAX_AGE_SECONDS"])
+    _register_payment_providers(app)
+
+    from .api import bp as api_bp, register_error_handlers
+    from .payments.sandbox_web import bp as sandbox_bp
+    from .realtime import init_realtime
+    from .demo.commands import register_commands
+
+    app.register_blueprint(api_bp)
+    app.register_blueprint(sandbox_bp)
+    register_error_handlers(app)
+    init_realtime()
+    register_commands(app)
+
+    @app.get("/healthz")
+    def healthz():
+        return jsonify(status="ok")
+
+    return app
+
+
+def _register_payment_providers(app: Flask) -> None:
+    from .payments import provider
+    from .payments.http_transport import post_json
+    from .payments.sandbox import SandboxProvider
+    from .jobs import spawn_in_app
+
+    secret = app.config["SANDBOX_PAYMENT_SECRET"] or hmac.new(
+        app.config["SECRET_KEY"].encode(), b"sandbox-payment-provider", hashlib.sha256
+    ).hexdigest()
+    provider.register(SandboxProvider(
+        secret, app.config["PUBLIC_BASE_URL"], transport=app.config.get("SANDBOX_TRANSPORT") or post_json,
+        spawn=lambda fn, *args: spawn_in_app(app, fn, *args),
+    ))

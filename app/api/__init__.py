@@ -1,0 +1,107 @@
+"""The JSON API under /api/v1: thin adapters from HTTP to the domain modules."""
+from __future__ import annotations
+
+import json
+from functools import wraps
+
+from flask import Blueprint, current_app, g, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from ..errors import DomainError, Forbidden, Unauthorized, ValidationFailed
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def error_response(status: int, code: str, message: str, details: dict | None = None):
+    body = {"error": {"code": code, "message": message}}
+    if details:
+        body["error"]["details"] = details
+    return jsonify(body), status
+
+
+def json_body() -> dict:
+    """The request's JSON object, or a 4xx that says exactly what is wrong with it."""
+    if not request.is_json:
+        raise DomainError("请求需要 Content-Type: application/json", code="unsupported_media_type")
+    try:
+        body = json.loads(request.get_data(cache=True) or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise DomainError("请求体不是合法的 JSON", code="invalid_json") from exc
+    if not isinstance(body, dict):
+        raise ValidationFailed("请求体必须是 JSON 对象", code="invalid_body")
+    return body
+
+
+def optional_json_body() -> dict:
+    """For actions whose body is optional (a reason, say): empty means {}."""
+    return json_body() if request.content_length else {}
+
+
+def optional_text(body: dict, name: str, max_len: int = 200) -> str:
+    value = body.get(name, "")
+    if not isinstance(value, str) or len(value) > max_len:
+        raise ValidationFailed(f"{name} 必须是不超过 {max_len} 字的文本", code=f"invalid_{name}")
+    return value.strip()
+
+
+def principal():
+    """The authenticated caller, from the bearer token (cached on g)."""
+    if "principal" not in g:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            raise Unauthorized("需要登录(Authorization: Bearer <token>)", code="missing_token")
+        g.principal = current_app.extensions["storelink_tokens"].verify(header[7:].strip())
+    return g.principal
+
+
+def require(*roles: str):
+    """Only callers with one of `roles` get through; everyone else gets 401/403 with a code."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            who = principal()
+            if who.role not in roles:
+                raise Forbidden("没有权限执行此操作", code="forbidden_role")
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def optional_int_arg(name: str, *, minimum: int = 0, maximum: int = 1_000_000_000) -> int | None:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return None
+    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        raise ValidationFailed(f"查询参数 {name} 必须是 {minimum} 到 {maximum} 的整数", code="invalid_query")
+    return int(raw)
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    return error_response(exc.status, exc.code, exc.message, exc.details)
+
+
+def register_error_handlers(app) -> None:
+    @app.errorhandler(DomainError)
+    def _any_domain_error(exc: DomainError):
+        return error_response(exc.status, exc.code, exc.message, exc.details)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        if request.path.startswith("/api/"):
+            code = (exc.name or "error").lower().replace(" ", "_")
+            return error_response(exc.code or 400, code, exc.description or exc.name)
+        return exc
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if request.path.startswith("/api/"):
+            return error_response(500, "internal_error", "服务器内部错误")
+        return "服务器内部错误", 500
+
+
+from . import auth, catalog, hq, orders, payments, staff, openapi  # noqa: E402,F401  (routes register on bp)

@@ -1,0 +1,18 @@
+from flask import current_app, jsonify
+
+from ..accounts.auth import authenticate
+from ..extensions import db
+from . import bp, json_body, principal
+
+
+@bp.post("/auth/login")
+def login():
+    body = json_body()
+    who = authenticate(db.session, phone=body.get("phone"), username=body.get("username"), password=body.get("password"))
+    token = current_app.extensions["storelink_tokens"].issue(who)
+    return jsonify(token=token, token_type="Bearer", **who.to_dict())
+
+
+@bp.get("/auth/me")
+def me():
+    return jsonify(principal().to_dict())

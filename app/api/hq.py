@@ -1,0 +1,41 @@
+from flask import jsonify
+from sqlalchemy import select
+
+from ..accounts.models import HQ
+from ..catalog.models import Product
+from ..database import unit_of_work
+from ..errors import NotFound, ValidationFailed
+from ..locations.models import Location
+from ..stock import service as stock
+from . import bp, json_body, require
+
+
+@bp.post("/hq/stock")
+@require(HQ)
+def set_stock():
+    """Set a location's on-hand for a SKU ({"on_hand": n}) or adjust it ({"delta": ±n})."""
+    body = json_body()
+    location_id, sku = body.get("location_id"), body.get("sku")
+    has_on_hand, has_delta = "on_hand" in body, "delta" in body
+    if has_on_hand == has_delta:
+        raise ValidationFailed("请提供 on_hand 或 delta 之一", code="invalid_body")
+    value = body["on_hand"] if has_on_hand else body["delta"]
+    for name, v in (("location_id", location_id), ("on_hand" if has_on_hand else "delta", value)):
+        if not isinstance(v, int) or isinstance(v, bool):
+            raise ValidationFailed(f"{name} 必须是整数", code="invalid_field", details={"field": name})
+    if not isinstance(sku, str):
+        raise ValidationFailed("sku 必须是文本", code="invalid_sku")
+    with unit_of_work() as uow:
+        location = uow.session.get(Location, location_id)
+        if location is None:
+            raise NotFound("门店或仓库不存在", code="location_not_found")
+        product = uow.session.execute(select(Product).where(Product.sku == sku)).scalar_one_or_none()
+        if product is None:
+            raise NotFound("商品不存在", code="unknown_sku", details={"skus": [sku]})
+        if has_on_hand:
+            item = stock.set_on_hand(uow.session, location.id, product.id, value)
+        else:
+            item = stock.adjust_on_hand(uow.session, location.id, product.id, value)
+        result = {"location_id": location.id, "sku": sku, "on_hand": item.on_hand, "reserved": item.reserved,
+                  "available": item.available}
+    return jsonify(result)

@@ -1,0 +1,103 @@
+"""The OpenAPI 3.1 description of /api/v1, served at /api/v1/openapi.json."""
+from flask import jsonify
+
+from . import bp
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+BEARER = [{"bearer": []}]
+
+
+def _op(summary, *, roles=None, body=None, ok=200, ok_schema=None, errors=(400, 401, 403, 404, 409, 422), params=()):
+    op = {"summary": summary, "responses": {str(ok): {"description": "OK", "content": {"application/json": {"schema": ok_schema or {"type": "object"}}}}}}
+    for status in errors:
+        op["responses"][str(status)] = {"description": "error", "content": {"application/json": {"schema": ERROR}}}
+    if roles:
+        op["security"] = BEARER
+        op["x-roles"] = list(roles)
+    if body:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    if params:
+        op["parameters"] = list(params)
+    return op
+
+
+def _path_id(name="order_id"):
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _query(name, schema):
+    return {"name": name, "in": "query", "required": False, "schema": schema}
+
+
+ADDRESS = {
+    "type": "object", "required": ["province", "city", "district", "street"],
+    "properties": {k: {"type": "string", "maxLength": 64} for k in ("province", "city", "district", "street")}
+    | {"detail": {"type": "string", "maxLength": 200}, "lat": {"type": "number"}, "lng": {"type": "number"}},
+}
+ITEMS = {"type": "array", "minItems": 1, "maxItems": 50, "items": {
+    "type": "object", "required": ["sku", "qty"],
+    "properties": {"sku": {"type": "string"}, "qty": {"type": "integer", "minimum": 1, "maximum": 999}}}}
+ORDER_REQUEST = {
+    "type": "object", "required": ["items", "fulfilment"],
+    "properties": {
+        "items": ITEMS, "fulfilment": {"enum": ["pickup", "store_delivery", "express"]},
+        "payment": {"enum": ["online", "cod"], "default": "online"}, "store_id": {"type": "integer"},
+        "address": ADDRESS, "contact_name": {"type": "string"}, "contact_phone": {"type": "string"},
+        "note": {"type": "string"},
+    },
+}
+ORDER = {"$ref": "#/components/schemas/Order"}
+REASON = {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}}}
+
+
+def document() -> dict:
+    id_param = (_path_id(),)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "StoreLink 门店通 API", "version": "1.0.0"},
+        "servers": [{"url": "/api/v1"}],
+        "paths": {
+            "/auth/login": {"post": _op("Log in with phone (member) or username (staff)", body={
+                "type": "object", "required": ["password"],
+                "properties": {"phone": {"type": "string"}, "username": {"type": "string"}, "password": {"type": "string"}}})},
+            "/auth/me": {"get": _op("The caller's role and store", roles=["member", "clerk", "courier", "hq"])},
+            "/products": {"get": _op("Catalogue with available stock", params=(_query("location_id", {"type": "integer"}), _query("category", {"type": "string"})))},
+            "/stores": {"get": _op("Stores and warehouses", params=(_query("kind", {"enum": ["store", "warehouse"]}),))},
+            "/stores/match": {"post": _op("Address → delivering store and reason", body={
+                "type": "object", "required": ["address"], "properties": {"address": ADDRESS, "items": ITEMS}})},
+            "/orders": {
+                "post": _op("Place an order (Idempotency-Key header honoured)", roles=["member"], body=ORDER_REQUEST,
+                            ok=201, ok_schema=ORDER, params=({"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 100}},)),
+                "get": _op("List orders visible to the caller", roles=["member", "clerk", "courier", "hq"],
+                           params=(_query("limit", {"type": "integer"}), _query("before_id", {"type": "integer"}), _query("status", {"type": "string"}))),
+            },
+            "/orders/{order_id}": {"get": _op("Order detail with its event history", roles=["member", "clerk", "courier", "hq"], ok_schema=ORDER, params=id_param)},
+            "/orders/{order_id}/pay": {"post": _op("Start a payment; returns the provider's pay URL", roles=["member"], params=id_param)},
+            "/orders/{order_id}/cancel": {"post": _op("Cancel (refunds a paid order)", roles=["member", "hq"], body=REASON, ok_schema=ORDER, params=id_param)},
+            "/payments/{provider}/notify": {"post": _op("Signed asynchronous payment notification", params=({"name": "provider", "in": "path", "required": True, "schema": {"type": "string"}},))},
+            "/clerk/orders": {"get": _op("The store's open orders", roles=["clerk", "hq"], params=(_query("after_id", {"type": "integer"}), _query("status", {"type": "string"})))},
+            "/clerk/orders/{order_id}/{action}": {"post": _op("accept / ready / ship", roles=["clerk", "hq"], body=REASON, ok_schema=ORDER, params=(_path_id(), {"name": "action", "in": "path", "required": True, "schema": {"enum": ["accept", "ready", "ship"]}}))},
+            "/courier/deliveries/{order_id}/delivered": {"post": _op("Delivered and signed for", roles=["courier", "clerk", "hq"], body=REASON, ok_schema=ORDER, params=id_param)},
+            "/courier/deliveries/{order_id}/rejected": {"post": _op("Rejected at the door (拒签)", roles=["courier", "clerk", "hq"], body=REASON, ok_schema=ORDER, params=id_param)},
+            "/hq/stock": {"post": _op("Set or adjust on-hand stock", roles=["hq"], body={
+                "type": "object", "required": ["location_id", "sku"],
+                "properties": {"location_id": {"type": "integer"}, "sku": {"type": "string"}, "on_hand": {"type": "integer"}, "delta": {"type": "integer"}}})},
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["code", "message"],
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}, "details": {"type": "object"}}}}},
+                "Order": {"type": "object", "required": ["id", "number", "status", "payment_status", "total", "lines"],
+                          "properties": {"id": {"type": "integer"}, "number": {"type": "string"}, "status": {"type": "string"},
+                                         "payment_status": {"type": "string"}, "total": {"type": "integer", "description": "cents"},
+                                         "lines": {"type": "array"}, "events": {"type": "array"}}},
+            },
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(document())

@@ -1,0 +1,81 @@
+from flask import current_app, jsonify, request, url_for
+from sqlalchemy import select
+
+from ..accounts.models import MEMBER
+from ..extensions import db
+from ..orders import lifecycle
+from ..orders.models import Order, OrderEvent
+from ..orders.placement import parse_order_request, place_order, request_fingerprint
+from ..payments.service import start_payment
+from . import bp, json_body, optional_int_arg, optional_json_body, optional_text, principal, require
+from .serializers import order_dict
+
+MAX_PAGE = 100
+
+
+@bp.post("/orders")
+@require(MEMBER)
+def create_order():
+    body = json_body()
+    who = principal()
+    order, created = place_order(
+        parse_order_request(body), member_id=who.id, actor=who.actor,
+        idempotency_key=request.headers.get("Idempotency-Key"), fingerprint=request_fingerprint(body),
+        payment_timeout_seconds=current_app.config["PAYMENT_TIMEOUT_SECONDS"],
+    )
+    response = jsonify(order_dict(order))
+    response.status_code = 201 if created else 200
+    if not created:
+        response.headers["Idempotent-Replay"] = "true"
+    return response
+
+
+@bp.get("/orders")
+def list_orders():
+    """Members see their own orders, store staff their store's, HQ everyone's; newest first."""
+    who = principal()
+    limit = optional_int_arg("limit", minimum=1, maximum=MAX_PAGE) or 20
+    before = optional_int_arg("before_id", minimum=1)
+    query = select(Order).order_by(Order.id.desc()).limit(limit)
+    if who.is_member:
+        query = query.where(Order.member_id == who.id)
+    elif not who.is_hq:
+        query = query.where(Order.location_id == who.store_id)
+    if before:
+        query = query.where(Order.id < before)
+    status = request.args.get("status")
+    if status:
+        query = query.where(Order.status == status)
+    orders = db.session.execute(query).scalars().all()
+    return jsonify(orders=[order_dict(o) for o in orders], next_before_id=orders[-1].id if len(orders) == limit else None)
+
+
+@bp.get("/orders/<int:order_id>")
+def get_order(order_id: int):
+    order = lifecycle.load_order(db.session, order_id)
+    lifecycle.check_access(order, principal())
+    events = db.session.execute(
+        select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
+    ).scalars().all()
+    return jsonify(order_dict(order, events))
+
+
+@bp.post("/orders/<int:order_id>/pay")
+@require(MEMBER)
+def pay_order(order_id: int):
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    payment = start_payment(
+        order_id, principal(),
+        notify_url=base + url_for("api.payment_notification", provider="sandbox"),
+        return_url=f"{base}/api/v1/orders/{order_id}",
+    )
+    return jsonify(order_id=order_id, payment_id=payment.id, provider=payment.provider,
+                   out_trade_no=payment.out_trade_no, amount=payment.amount, pay_url=payment.pay_url)
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+@require(MEMBER, "hq")
+def cancel_order(order_id: int):
+    reason = optional_text(optional_json_body(), "reason")
+    return jsonify(order_dict(lifecycle.cancel(order_id, principal(), reason)))
+

@@ -1,0 +1,58 @@
+"""Store staff actions on their own store's orders (clerk centre, delivery staff)."""
+from flask import jsonify, request
+from sqlalchemy import select
+
+from ..accounts.models import CLERK, COURIER, HQ
+from ..extensions import db
+from ..orders import lifecycle, state
+from ..orders.models import Order
+from . import bp, optional_int_arg, optional_json_body, optional_text, principal, require
+from .serializers import order_dict
+
+CLERK_ACTIONS = {"accept": state.ACCEPTED, "ready": state.READY_FOR_PICKUP, "ship": state.SHIPPED}
+QUEUE_STATUSES = (state.AWAITING_ACCEPTANCE, state.ACCEPTED, state.READY_FOR_PICKUP, state.READY_TO_SHIP)
+
+
+@bp.get("/clerk/orders")
+@require(CLERK, HQ)
+def clerk_queue():
+    """The store's open orders, oldest first; `after_id` lets a reconnecting screen catch up."""
+    who = principal()
+    store_id = who.store_id if not who.is_hq else optional_int_arg("store_id", minimum=1)
+    after = optional_int_arg("after_id", minimum=0) or 0
+    query = select(Order).where(Order.status.in_(QUEUE_STATUSES), Order.id > after).order_by(Order.id).limit(200)
+    if store_id is not None:
+        query = query.where(Order.location_id == store_id)
+    status = request.args.get("status")
+    if status:
+        query = query.where(Order.status == status)
+    return jsonify(orders=[order_dict(o) for o in db.session.execute(query).scalars()])
+
+
+@bp.post("/clerk/orders/<int:order_id>/<action>")
+@require(CLERK, HQ)
+def clerk_action(order_id: int, action: str):
+    if action not in CLERK_ACTIONS:
+        return jsonify(error={"code": "unknown_action", "message": f"未知操作 {action}"}), 404
+    reason = optional_text(optional_json_body(), "reason")
+    to_status = CLERK_ACTIONS[action]
+    if action == "ready":
+        order = lifecycle.load_order(db.session, order_id)
+        lifecycle.check_access(order, principal())
+        to_status = state.READY_FOR_PICKUP if order.fulfilment == "pickup" else state.READY_TO_SHIP
+    return jsonify(order_dict(lifecycle.advance(order_id, to_status, principal(), reason)))
+
+
+@bp.post("/courier/deliveries/<int:order_id>/delivered")
+@require(COURIER, CLERK, HQ)
+def delivered(order_id: int):
+    reason = optional_text(optional_json_body(), "reason") or "客户已签收"
+    return jsonify(order_dict(lifecycle.advance(order_id, state.COMPLETED, principal(), reason,
+                                                   only_from=(state.SHIPPED,))))
+
+
+@bp.post("/courier/deliveries/<int:order_id>/rejected")
+@require(COURIER, CLERK, HQ)
+def rejected(order_id: int):
+    reason = optional_text(optional_json_body(), "reason")
+    return jsonify(order_dict(lifecycle.reject_delivery(order_id, principal(), reason)))

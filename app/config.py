@@ -1,0 +1,63 @@
+"""Configuration read from the environment.
+
+Only settings that differ between a laptop demo and a production chain live here;
+everything else is a constant in the module that owns it.
+"""
+import os
+import secrets
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+INSTANCE_DIR = Path(os.environ.get("STORELINK_INSTANCE", PROJECT_DIR / "instance"))
+
+
+class ConfigError(RuntimeError):
+    """The server refuses to start with an unsafe or incomplete configuration."""
+
+
+def _instance_secret_key() -> str:
+    """A development key generated once and kept under instance/, never in the repo."""
+    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+    key_file = INSTANCE_DIR / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def from_environment(**overrides) -> dict:
+    """Build the Flask config mapping from environment variables plus explicit overrides."""
+    production = os.environ.get("STORELINK_ENV", "development") == "production"
+    secret_key = os.environ.get("SECRET_KEY")
+    if production and (not secret_key or len(secret_key) < 32):
+        raise ConfigError("production mode needs SECRET_KEY (at least 32 characters) in the environment")
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{INSTANCE_DIR / 'storelink.db'}"
+    config = {
+        "PRODUCTION": production,
+        "SECRET_KEY": secret_key or _instance_secret_key(),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        # Demo data and demo logins exist only outside production.
+        "DEMO_DATA": (not production) and os.environ.get("STORELINK_DEMO_DATA", "1") == "1",
+        "PAYMENT_TIMEOUT_SECONDS": _int("PAYMENT_TIMEOUT_SECONDS", 15 * 60),
+        "EXPIRY_SWEEP_SECONDS": _int("EXPIRY_SWEEP_SECONDS", 30),
+        # The sandbox provider's shared secret; in production each provider brings its own.
+        "SANDBOX_PAYMENT_SECRET": os.environ.get("SANDBOX_PAYMENT_SECRET") or None,
+        # Where the sandbox provider sends its asynchronous notifications.
+        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        "TOKEN_MAX_AGE_SECONDS": _int("TOKEN_MAX_AGE_SECONDS", 7 * 24 * 3600),
+        "DB_POOL_SIZE": _int("DB_POOL_SIZE", 20),
+        "JSON_AS_ASCII": False,
+    }
+    config.update(overrides)
+    return config

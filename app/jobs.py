@@ -1,0 +1,47 @@
+"""Background work inside the server process: greenlets under gevent, each in an app context.
+
+Jobs are safe to run in every worker at once: each step is a conditional state change.
+"""
+from __future__ import annotations
+
+import logging
+
+from .extensions import db, socketio
+
+log = logging.getLogger(__name__)
+
+
+def spawn_in_app(app, fn, *args):
+    def run():
+        with app.app_context():
+            try:
+                return fn(*args)
+            finally:
+                db.session.remove()
+
+    return socketio.start_background_task(run)
+
+
+def _every(app, seconds: int, name: str, fn) -> None:
+    def loop():
+        while True:
+            socketio.sleep(seconds)
+            with app.app_context():
+                try:
+                    fn()
+                except Exception:
+                    log.exception("background job %s failed", name)
+                finally:
+                    db.session.remove()
+
+    socketio.start_background_task(loop)
+
+
+def start_background_jobs(app) -> None:
+    from .orders.lifecycle import expire_overdue
+    from .payments import provider, refunds
+
+    sweep = app.config["EXPIRY_SWEEP_SECONDS"]
+    _every(app, sweep, "expire unpaid orders", expire_overdue)
+    _every(app, 15, "retry refunds", refunds.retry_pending)
+    _every(app, 5, "sandbox notifications", lambda: provider.get("sandbox").deliver_due())

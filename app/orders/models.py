@@ -1,0 +1,105 @@
+"""Orders from every channel, their lines, the append-only event history and idempotency keys."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..clock import utcnow
+from ..extensions import db
+
+# Channels (渠道)
+MALL, POS, PLATFORM, PHONE = "mall", "pos", "platform", "phone"
+CHANNELS = (MALL, POS, PLATFORM, PHONE)
+# Fulfilment methods (配送方式)
+PICKUP, STORE_DELIVERY, EXPRESS = "pickup", "store_delivery", "express"
+FULFILMENTS = (PICKUP, STORE_DELIVERY, EXPRESS)
+# Payment methods and statuses
+ONLINE, COD = "online", "cod"
+PAYMENT_METHODS = (ONLINE, COD)
+UNPAID, PAID, PARTIALLY_REFUNDED, REFUNDED = "unpaid", "paid", "partially_refunded", "refunded"
+
+
+class Order(db.Model):
+    __tablename__ = "orders"
+    __table_args__ = (
+        CheckConstraint("total >= 0 AND goods_total >= 0 AND delivery_fee >= 0", name="ck_orders_money"),
+        Index("ix_orders_member_created", "member_id", "created_at"),
+        Index("ix_orders_location_status", "location_id", "status"),
+        Index("ix_orders_status_expires", "status", "expires_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[str] = mapped_column(String(32), unique=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+    channel: Mapped[str] = mapped_column(String(16))
+    fulfilment: Mapped[str] = mapped_column(String(16))
+    location_id: Mapped[int] = mapped_column(ForeignKey("locations.id"))
+    payment_method: Mapped[str] = mapped_column(String(8))
+    payment_status: Mapped[str] = mapped_column(String(20), default=UNPAID)
+    status: Mapped[str] = mapped_column(String(24))
+    routing_reason: Mapped[str] = mapped_column(String(200), default="")
+    address: Mapped[dict | None] = mapped_column(JSON)
+    contact_name: Mapped[str] = mapped_column(String(50), default="")
+    contact_phone: Mapped[str] = mapped_column(String(20), default="")
+    note: Mapped[str] = mapped_column(String(200), default="")
+    goods_total: Mapped[int] = mapped_column(Integer)
+    delivery_fee: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # Unpaid online orders lapse at this time and give their stock back.
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    lines: Mapped[list["OrderLine"]] = relationship(
+        back_populates="order", lazy="selectin", order_by="OrderLine.id", cascade="all, delete-orphan"
+    )
+
+
+class OrderLine(db.Model):
+    __tablename__ = "order_lines"
+    __table_args__ = (CheckConstraint("qty > 0", name="ck_order_lines_qty"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
+    sku: Mapped[str] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(100))
+    qty: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[int] = mapped_column(Integer)
+    line_total: Mapped[int] = mapped_column(Integer)
+    # Weighed goods sold per piece: the nominal grams per piece at the time of ordering.
+    standard_weight_g: Mapped[int | None] = mapped_column(Integer)
+
+    order: Mapped[Order] = relationship(back_populates="lines")
+
+
+class OrderEvent(db.Model):
+    """Append-only history: who moved the order from which status to which, when and why.
+
+    The migration adds triggers that refuse UPDATE and DELETE on this table.
+    """
+
+    __tablename__ = "order_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(24))
+    to_status: Mapped[str | None] = mapped_column(String(24))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class IdempotencyKey(db.Model):
+    """A member's Idempotency-Key for POST /orders and the order it produced."""
+
+    __tablename__ = "idempotency_keys"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    request_hash: Mapped[str] = mapped_column(String(64))
+    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -1,0 +1,193 @@
+"""Placing an order: validate the lines, route it to a location, reserve stock, write it — one transaction."""
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from ..catalog.models import Product
+from ..clock import utcnow
+from ..database import unit_of_work
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..locations.address import Address, parse_address
+from ..locations.routing import pickup_store, route_delivery, route_to_warehouse, store_serves
+from ..stock import service as stock
+from . import pricing, state
+from .models import COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAYMENT_METHODS, PICKUP, STORE_DELIVERY, IdempotencyKey, Order, OrderLine
+
+MAX_LINES = 50
+MAX_QTY_PER_LINE = 999
+MAX_IDEMPOTENCY_KEY = 100
+
+
+@dataclass(frozen=True)
+class OrderRequest:
+    items: list[tuple[str, int]]  # (sku, qty), skus unique
+    fulfilment: str
+    payment: str
+    store_id: int | None
+    address: Address | None
+    contact_name: str
+    contact_phone: str
+    note: str
+
+
+def parse_order_request(body) -> OrderRequest:
+    if not isinstance(body, dict):
+        raise ValidationFailed("请求体必须是 JSON 对象", code="invalid_body")
+    items = parse_items(body.get("items"))
+    fulfilment = body.get("fulfilment")
+    if fulfilment not in FULFILMENTS:
+        raise ValidationFailed(f"fulfilment 必须是 {', '.join(FULFILMENTS)} 之一", code="invalid_fulfilment")
+    payment = body.get("payment", ONLINE)
+    if payment not in PAYMENT_METHODS:
+        raise ValidationFailed("payment 必须是 online 或 cod", code="invalid_payment_method")
+    if payment == COD and fulfilment != STORE_DELIVERY:
+        raise ValidationFailed("货到付款仅适用于门店配送", code="cod_not_available")
+    store_id = body.get("store_id")
+    if store_id is not None and (not isinstance(store_id, int) or isinstance(store_id, bool)):
+        raise ValidationFailed("store_id 必须是整数", code="invalid_store")
+    address = parse_address(body["address"]) if body.get("address") is not None else None
+    if fulfilment == PICKUP and store_id is None:
+        raise ValidationFailed("门店自提需要 store_id", code="invalid_store")
+    if fulfilment != PICKUP and address is None:
+        raise ValidationFailed("配送订单需要收货地址 address", code="invalid_address")
+    texts = {name: body.get(name, "") for name in ("contact_name", "contact_phone", "note")}
+    for name, value in texts.items():
+        if not isinstance(value, str) or len(value) > (200 if name == "note" else 50):
+            raise ValidationFailed(f"{name} 必须是较短的文本", code="invalid_field", details={"field": name})
+    return OrderRequest(items, fulfilment, payment, store_id, address, **texts)
+
+
+def parse_items(raw) -> list[tuple[str, int]]:
+    if not isinstance(raw, list) or not raw:
+        raise ValidationFailed("items 必须是非空数组", code="invalid_items")
+    if len(raw) > MAX_LINES:
+        raise ValidationFailed(f"一张订单最多 {MAX_LINES} 种商品", code="too_many_lines")
+    quantities: dict[str, int] = {}
+    for item in raw:
+        if not isinstance(item, dict):
+            raise ValidationFailed("items 的每一项必须是 {sku, qty}", code="invalid_items")
+        sku, qty = item.get("sku"), item.get("qty")
+        if not isinstance(sku, str) or not sku or len(sku) > 32:
+            raise ValidationFailed("sku 必须是文本", code="invalid_sku")
+        if not isinstance(qty, int) or isinstance(qty, bool):
+            raise ValidationFailed("qty 必须是整数", code="invalid_quantity", details={"sku": sku})
+        total = quantities.get(sku, 0) + qty
+        if qty <= 0 or total > MAX_QTY_PER_LINE:
+            raise ValidationFailed(f"数量必须在 1 到 {MAX_QTY_PER_LINE} 之间", code="invalid_quantity",
+                                   details={"sku": sku})
+        quantities[sku] = total
+    return list(quantities.items())
+
+
+def request_fingerprint(body) -> str:
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def place_order(request: OrderRequest, *, member_id: int | None, channel: str = MALL, actor: str,
+                idempotency_key: str | None = None, fingerprint: str = "",
+                payment_timeout_seconds: int = 900) -> tuple[Order, bool]:
+    """Place the order; returns (order, created). A repeated Idempotency-Key returns the first order."""
+    if idempotency_key is not None and (not idempotency_key or len(idempotency_key) > MAX_IDEMPOTENCY_KEY):
+        raise ValidationFailed("Idempotency-Key 长度必须在 1 到 100 之间", code="invalid_idempotency_key")
+    try:
+        with unit_of_work() as uow:
+            if idempotency_key and member_id is not None:
+                existing = _replay(uow.session, member_id, idempotency_key, fingerprint)
+                if existing is not None:
+                    return existing, False
+            order = _write_order(uow, request, member_id, channel, actor, payment_timeout_seconds)
+            if idempotency_key and member_id is not None:
+                uow.session.add(IdempotencyKey(member_id=member_id, key=idempotency_key,
+                                               request_hash=fingerprint, order_id=order.id))
+    except IntegrityError:
+        # A concurrent retry with the same key won the race: answer with its order.
+        if not idempotency_key:
+            raise
+        with unit_of_work() as uow:
+            existing = _replay(uow.session, member_id, idempotency_key, fingerprint)
+        if existing is None:
+            raise
+        return existing, False
+    return order, True
+
+
+def _replay(session, member_id: int, key: str, fingerprint: str) -> Order | None:
+    record = session.get(IdempotencyKey, (member_id, key))
+    if record is None:
+        return None
+    if record.request_hash != fingerprint:
+        raise Conflict("同一个 Idempotency-Key 不能用于不同的请求", code="idempotency_key_reused")
+    return session.get(Order, record.order_id)
+
+
+def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_timeout_seconds) -> Order:
+    session = uow.session
+    products = _products_for(session, [sku for sku, _ in request.items])
+    lines = [(products[sku].id, qty) for sku, qty in request.items]
+    location, fulfilment, reason = _route(session, request, lines)
+    if request.payment == COD and fulfilment != STORE_DELIVERY:
+        raise Conflict("附近门店无法整单供货,该订单需由总仓发货,不支持货到付款", code="cod_not_available")
+    stock.reserve(session, location.id, lines)
+
+    order_lines = [_line(products[sku], qty) for sku, qty in request.items]
+    goods_total = sum(line.line_total for line in order_lines)
+    fee = pricing.delivery_fee(fulfilment, goods_total)
+    now = utcnow()
+    online = request.payment == ONLINE
+    order = Order(
+        number=_order_number(now), member_id=member_id, channel=channel, fulfilment=fulfilment,
+        location_id=location.id, payment_method=request.payment,
+        status=state.PENDING_PAYMENT if online else state.AWAITING_ACCEPTANCE,
+        routing_reason=reason[:200], address=request.address.to_dict() if request.address else None,
+        contact_name=request.contact_name, contact_phone=request.contact_phone, note=request.note,
+        goods_total=goods_total, delivery_fee=fee, total=goods_total + fee, created_at=now, updated_at=now,
+        expires_at=now + timedelta(seconds=payment_timeout_seconds) if online else None, lines=order_lines,
+    )
+    session.add(order)
+    session.flush()
+    state.record(session, order, actor=actor, kind="placed", to_status=order.status, reason=reason)
+    if not online:
+        uow.publish("order.new", order_id=order.id, location_id=order.location_id, member_id=member_id)
+    return order
+
+
+def _products_for(session, skus: list[str]) -> dict[str, Product]:
+    found = {p.sku: p for p in session.execute(select(Product).where(Product.sku.in_(skus))).scalars()}
+    unknown = [sku for sku in skus if sku not in found or not found[sku].active]
+    if unknown:
+        raise NotFound("商品不存在或已下架", code="unknown_sku", details={"skus": unknown})
+    return found
+
+
+def _route(session, request: OrderRequest, lines):
+    if request.fulfilment == PICKUP:
+        store = pickup_store(session, request.store_id)
+        return store, PICKUP, f"门店自提:{store.name}"
+    if request.fulfilment == EXPRESS:
+        decision = route_to_warehouse(session, request.address, lines)
+        return decision.location, EXPRESS, f"总仓发货:{decision.reason}"
+    if request.store_id is not None:
+        store = pickup_store(session, request.store_id)
+        if not store_serves(session, store, request.address):
+            raise Conflict(f"{store.name}不配送该地址", code="address_not_served", details={"store_id": store.id})
+        return store, STORE_DELIVERY, f"会员指定门店:{store.name}"
+    decision = route_delivery(session, request.address, lines)
+    return decision.location, decision.fulfilment, decision.reason
+
+
+def _line(product: Product, qty: int) -> OrderLine:
+    price = pricing.piece_price(product)
+    return OrderLine(product_id=product.id, sku=product.sku, name=product.name, qty=qty, unit_price=price,
+                     line_total=price * qty, standard_weight_g=product.standard_weight_g if product.is_weighed else None)
+
+
+def _order_number(now) -> str:
+    # Date for humans, random tail so numbers reveal nothing about volume and never collide in practice.
+    return f"{now:%Y%m%d}{secrets.randbelow(10**12):012d}"

@@ -1,0 +1,83 @@
+"""The order state machine (fulfilment status) and the append-only history it writes.
+
+Payment status is kept apart (orders.payment_status); this graph is about the goods.
+"""
+from __future__ import annotations
+
+from ..clock import utcnow
+from ..errors import IllegalTransition
+from .models import EXPRESS, PICKUP, STORE_DELIVERY, Order, OrderEvent
+
+PENDING_PAYMENT = "pending_payment"
+AWAITING_ACCEPTANCE = "awaiting_acceptance"
+ACCEPTED = "accepted"
+READY_FOR_PICKUP = "ready_for_pickup"
+READY_TO_SHIP = "ready_to_ship"
+SHIPPED = "shipped"
+COMPLETED = "completed"
+REJECTED = "rejected"
+CANCELLED = "cancelled"
+EXPIRED = "expired"
+
+LABELS = {
+    PENDING_PAYMENT: "待支付",
+    AWAITING_ACCEPTANCE: "待接单",
+    ACCEPTED: "备货中",
+    READY_FOR_PICKUP: "待提货",
+    READY_TO_SHIP: "待发货",
+    SHIPPED: "已发货",
+    COMPLETED: "已完成",
+    REJECTED: "已拒签",
+    CANCELLED: "已取消",
+    EXPIRED: "已超时关闭",
+}
+
+ALL_FULFILMENTS = frozenset({PICKUP, STORE_DELIVERY, EXPRESS})
+DELIVERED_FULFILMENTS = frozenset({STORE_DELIVERY, EXPRESS})
+
+# from status -> {to status: fulfilment methods for which the move is legal}
+TRANSITIONS: dict[str, dict[str, frozenset[str]]] = {
+    PENDING_PAYMENT: {AWAITING_ACCEPTANCE: ALL_FULFILMENTS, CANCELLED: ALL_FULFILMENTS, EXPIRED: ALL_FULFILMENTS},
+    AWAITING_ACCEPTANCE: {ACCEPTED: ALL_FULFILMENTS, CANCELLED: ALL_FULFILMENTS},
+    ACCEPTED: {
+        READY_FOR_PICKUP: frozenset({PICKUP}),
+        READY_TO_SHIP: DELIVERED_FULFILMENTS,
+        CANCELLED: ALL_FULFILMENTS,
+    },
+    READY_FOR_PICKUP: {COMPLETED: frozenset({PICKUP}), CANCELLED: frozenset({PICKUP})},
+    READY_TO_SHIP: {SHIPPED: DELIVERED_FULFILMENTS, CANCELLED: DELIVERED_FULFILMENTS},
+    SHIPPED: {COMPLETED: DELIVERED_FULFILMENTS, REJECTED: DELIVERED_FULFILMENTS},
+    COMPLETED: {},
+    REJECTED: {},
+    CANCELLED: {},
+    EXPIRED: {},
+}
+TERMINAL = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
+# Statuses in which the order's units are still reserved (not yet handed over).
+HOLDS_RESERVATION = frozenset({PENDING_PAYMENT, AWAITING_ACCEPTANCE, ACCEPTED, READY_FOR_PICKUP, READY_TO_SHIP})
+
+
+def can_transition(order: Order, to_status: str) -> bool:
+    return order.fulfilment in TRANSITIONS.get(order.status, {}).get(to_status, frozenset())
+
+
+def transition(session, order: Order, to_status: str, *, actor: str, reason: str = "", kind: str = "status") -> OrderEvent:
+    """Move the order to `to_status` or refuse with IllegalTransition; record who, when, from, to, why."""
+    if not can_transition(order, to_status):
+        raise IllegalTransition(
+            f"订单状态为「{LABELS.get(order.status, order.status)}」,不能变为「{LABELS.get(to_status, to_status)}」",
+            details={"from": order.status, "to": to_status, "fulfilment": order.fulfilment},
+        )
+    from_status = order.status
+    order.status = to_status
+    order.updated_at = utcnow()
+    return record(session, order, actor=actor, kind=kind, from_status=from_status, to_status=to_status, reason=reason)
+
+
+def record(session, order: Order, *, actor: str, kind: str, reason: str = "",
+           from_status: str | None = None, to_status: str | None = None) -> OrderEvent:
+    """Append a history entry that is not a status change (payment received, refund issued, ...)."""
+    event = OrderEvent(order_id=order.id, actor=actor, kind=kind, from_status=from_status,
+                       to_status=to_status, reason=reason, at=utcnow())
+    session.add(event)
+    return event

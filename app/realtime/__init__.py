@@ -1,0 +1,78 @@
+"""Socket.IO adapters: authenticate connections and push committed domain events to the right rooms.
+
+/clerk: one room per store, so clerks see their store's new orders live.
+/member: one room per member, so shoppers see their own orders move.
+"""
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_socketio import Namespace, join_room
+
+from ..errors import DomainError
+from ..events import DomainEvent, subscribe
+from ..extensions import socketio
+
+CLERK_NS, MEMBER_NS = "/clerk", "/member"
+
+
+def store_room(store_id: int) -> str:
+    return f"store:{store_id}"
+
+
+def member_room(member_id: int) -> str:
+    return f"member:{member_id}"
+
+
+def _principal(auth):
+    token = (auth or {}).get("token") if isinstance(auth, dict) else None
+    if not token:
+        header = request.headers.get("Authorization", "")
+        token = header[7:] if header.startswith("Bearer ") else None
+    if not token:
+        return None
+    try:
+        return current_app.extensions["storelink_tokens"].verify(token)
+    except DomainError:
+        return None
+
+
+class ClerkNamespace(Namespace):
+    def on_connect(self, auth=None):
+        who = _principal(auth)
+        if who is None or who.role not in ("clerk", "courier", "hq") or (who.store_id is None and not who.is_hq):
+            return False  # refused: Socket.IO tells the client the connection was rejected
+        if who.store_id is not None:
+            join_room(store_room(who.store_id))
+        return True
+
+
+class MemberNamespace(Namespace):
+    def on_connect(self, auth=None):
+        who = _principal(auth)
+        if who is None or not who.is_member:
+            return False
+        join_room(member_room(who.id))
+        return True
+
+
+def push(event: DomainEvent) -> None:
+    payload = event.payload
+    if event.name == "order.new":
+        socketio.emit("order.new", payload, namespace=CLERK_NS, to=store_room(payload["location_id"]))
+    elif event.name == "order.status":
+        socketio.emit("order.status", payload, namespace=CLERK_NS, to=store_room(payload["location_id"]))
+        if payload.get("member_id"):
+            socketio.emit("order.status", payload, namespace=MEMBER_NS, to=member_room(payload["member_id"]))
+
+
+_registered = False
+
+
+def init_realtime() -> None:
+    """Register namespaces and the event pusher once per process (create_app may run many times in tests)."""
+    global _registered
+    if not _registered:
+        socketio.on_namespace(ClerkNamespace(CLERK_NS))
+        socketio.on_namespace(MemberNamespace(MEMBER_NS))
+        _registered = True
+    subscribe(push)

@@ -70,5 +70,5 @@ def _register_payment_providers(app: Flask) -> None:
     ).hexdigest()
     provider.register(SandboxProvider(
         secret, app.config["PUBLIC_BASE_URL"], transport=app.config.get("SANDBOX_TRANSPORT") or post_json,
-        spawn=lambda fn, *args: spawn_in_app(app, fn, *args),
+        spawn=app.config.get("BACKGROUND_SPAWN") or (lambda fn, *args: spawn_in_app(app, fn, *args)),
     ))

@@ -44,14 +44,12 @@ class RoutingDecision:
 def match_stores(session, address: Address) -> StoreMatch:
     for basis, level in (("street", DeliveryArea.street), ("district", DeliveryArea.district)):
         value = address.street if basis == "street" else address.district
+        covering = select(DeliveryArea.location_id).where(
+            DeliveryArea.province == address.province, DeliveryArea.city == address.city, level == value
+        )
         stores = session.execute(
             select(Location)
-            .join(DeliveryArea, DeliveryArea.location_id == Location.id)
-            .where(
-                Location.kind == STORE, Location.active.is_(True),
-                DeliveryArea.province == address.province, DeliveryArea.city == address.city, level == value,
-            )
-            .distinct()
+            .where(Location.kind == STORE, Location.active.is_(True), Location.id.in_(covering))
             .order_by(Location.id)
         ).scalars().all()
         if stores:

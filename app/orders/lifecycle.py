@@ -44,7 +44,8 @@ def cancel(order_id: int, who: Principal, reason: str = "") -> Order:
     with unit_of_work() as uow:
         order = load_order(uow.session, order_id, lock=True)
         check_access(order, who)
-        if who.is_member and order.status not in (state.PENDING_PAYMENT, state.AWAITING_ACCEPTANCE):
+        store_has_it = order.status not in (state.PENDING_PAYMENT, state.AWAITING_ACCEPTANCE, *state.TERMINAL)
+        if who.is_member and store_has_it:
             raise Forbidden("门店已接单,请联系门店取消", code="cancel_not_allowed")
         _close(uow, order, state.CANCELLED, actor=who.actor, reason=reason or "取消订单")
     return order

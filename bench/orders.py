@@ -1,0 +1,448 @@
+"""Order-throughput benchmark for StoreLink: the real server, real HTTP, real database.
+
+What it does:
+  1. starts `python wsgi.py` as a subprocess on a free port with a fresh instance directory, so it
+     migrates and seeds the demo chain itself (SQLite by default; with --database-url the public
+     schema of that PostgreSQL database is dropped and recreated first);
+  2. as HQ, raises store 1's stock of a few per-piece SKUs so no order fails for want of stock;
+  3. logs in as demo member 13800000001 and runs three phases, each for --duration seconds with
+     --clients concurrent clients (after a short warm-up that is not counted):
+       trivial  GET /healthz                                         the framework's ceiling
+       orders   POST /api/v1/orders (pickup, 1 line, fresh Idempotency-Key)
+       cycles   place -> POST /orders/<id>/pay -> POST <pay_url>/confirm -> poll GET /orders/<id>
+                every 5 ms until payment_status is "paid" (the sandbox provider's signed
+                notification reaches the server asynchronously); over 10 s counts as a failure;
+  4. prints per-phase figures (throughput, p50/p99 latency, CPU of server and client) and a
+     summary checked against the floors: orders/s >= 40% of trivial req/s, cycles/s >= 167.
+
+The server is always stopped at the end, also on errors and Ctrl-C.
+
+Clients are greenlets in this one process (gevent, monkey-patched), each with its own keep-alive
+HTTP/1.1 connection on a raw socket: a hand-rolled client costs far less CPU than `requests`, which
+matters because client and server share this machine's two cores. The per-phase CPU figures show
+whether the client, not the server, is the limit (client near 100% of a core).
+
+Run from the repository root with the virtualenv active:
+  python bench/orders.py
+  python bench/orders.py --clients 64 --duration 20
+  python bench/orders.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/benchdb
+
+--workers exists for multi-process servers, but only 1 is supported: wsgi.py serves through
+socketio.run, i.e. gevent's WSGIServer bound to (host, port) without SO_REUSEPORT, so a second
+process cannot listen on the same port.
+"""
+from gevent import monkey
+
+monkey.patch_all()  # before socket, subprocess and time are imported anywhere
+
+import argparse  # noqa: E402
+import itertools  # noqa: E402
+import json  # noqa: E402
+import os  # noqa: E402
+import shutil  # noqa: E402
+import socket  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+import uuid  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+from dataclasses import dataclass, field  # noqa: E402
+from pathlib import Path  # noqa: E402
+from urllib.parse import urlsplit  # noqa: E402
+
+import gevent  # noqa: E402
+
+REPO_DIR = Path(__file__).resolve().parent.parent
+HOST = "127.0.0.1"
+PASSWORD = "demo1234"
+MEMBER_PHONE = "13800000001"
+STORE_ID = 1
+SKUS = ("DAI-001", "GRA-003", "DRK-003", "SNK-002")  # per-piece goods stocked at every demo store
+NEXT_SKU = itertools.cycle(SKUS)  # orders spread over the SKUs (greenlets share one thread)
+STOCK_ON_HAND = 10_000_000  # the most HQ may set (app.stock.service.MAX_ON_HAND)
+ORDER_FLOOR_RATIO = 0.40
+CYCLE_FLOOR_PER_SECOND = 167
+POLL_INTERVAL_SECONDS = 0.005
+PAYMENT_WAIT_SECONDS = 10.0
+STARTUP_TIMEOUT_SECONDS = 90.0
+ERROR_SAMPLES = 5
+
+
+# --- HTTP client --------------------------------------------------------------------------------
+
+class ProtocolError(Exception):
+    """The server answered something this minimal client does not understand."""
+
+
+class UnexpectedStatus(Exception):
+    def __init__(self, method: str, path: str, status: int, body: bytes):
+        super().__init__(f"{method} {path} -> {status}: {body[:300].decode('utf-8', 'replace')}")
+
+
+class Connection:
+    """One persistent HTTP/1.1 connection, with just enough protocol for a JSON API."""
+
+    def __init__(self, port: int):
+        self._port = port
+        self._sock: socket.socket | None = None
+        self._buf = b""
+
+    def close(self) -> None:
+        if self._sock is not None:
+            self._sock.close()
+        self._sock, self._buf = None, b""
+
+    def request(self, method: str, path: str, body: bytes, headers: dict) -> tuple[int, bytes]:
+        if self._sock is None:
+            self._sock = socket.create_connection((HOST, self._port))
+            self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{self._port}", f"Content-Length: {len(body)}"]
+        lines += [f"{name}: {value}" for name, value in headers.items()]
+        try:
+            self._sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode() + body)
+            status, keep_alive, data = self._read_response()
+        except BaseException:
+            self.close()
+            raise
+        if not keep_alive:
+            self.close()
+        return status, data
+
+    def _read_response(self) -> tuple[int, bool, bytes]:
+        while (end := self._buf.find(b"\r\n\r\n")) < 0:
+            self._fill()
+        head, self._buf = self._buf[:end].decode("latin-1"), self._buf[end + 4:]
+        status_line, *header_lines = head.split("\r\n")
+        headers = {name.strip().lower(): value.strip()
+                   for name, _, value in (line.partition(":") for line in header_lines)}
+        if "content-length" not in headers:
+            raise ProtocolError(f"response without Content-Length: {status_line}")
+        length = int(headers["content-length"])
+        while len(self._buf) < length:
+            self._fill()
+        data, self._buf = self._buf[:length], self._buf[length:]
+        return int(status_line.split(" ", 2)[1]), headers.get("connection", "").lower() != "close", data
+
+    def _fill(self) -> None:
+        chunk = self._sock.recv(65536)
+        if not chunk:
+            raise ProtocolError("server closed the connection mid-response")
+        self._buf += chunk
+
+
+class Api:
+    """A client's view of the server: JSON in, JSON out, any unexpected status raised."""
+
+    def __init__(self, port: int, token: str | None = None):
+        self._conn = Connection(port)
+        self._auth = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def call(self, method: str, path: str, body=None, *, expect=(200,), headers: dict | None = None):
+        all_headers = dict(self._auth, **(headers or {}))
+        payload = b""
+        if body is not None:
+            payload = json.dumps(body).encode()
+            all_headers["Content-Type"] = "application/json"
+        status, data = self._conn.request(method, path, payload, all_headers)
+        if status not in expect:
+            raise UnexpectedStatus(method, path, status, data)
+        return json.loads(data) if data else None
+
+    def login(self, **credentials) -> str:
+        return self.call("POST", "/api/v1/auth/login", dict(credentials, password=PASSWORD))["token"]
+
+    def place_order(self, sku: str) -> dict:
+        body = {"items": [{"sku": sku, "qty": 1}], "fulfilment": "pickup", "store_id": STORE_ID}
+        return self.call("POST", "/api/v1/orders", body, expect=(201,), headers={"Idempotency-Key": str(uuid.uuid4())})
+
+
+# --- the server under test ----------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+def reset_postgres(database_url: str) -> None:
+    """Drop and recreate the public schema so the server migrates and seeds from scratch."""
+    import psycopg
+
+    conninfo = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    if urlsplit(conninfo).path.lstrip("/") == "test":
+        sys.exit("refusing to wipe database 'test': the test suite uses it")
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+def server_env(port: int, instance_dir: str, database_url: str | None) -> dict:
+    env = dict(os.environ, PORT=str(port), HOST=HOST, STORELINK_INSTANCE=instance_dir,
+               PUBLIC_BASE_URL=f"http://{HOST}:{port}", STORELINK_ENV="development", STORELINK_DEMO_DATA="1")
+    env.pop("DATABASE_URL", None)
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    return env
+
+
+def wait_until_healthy(proc: subprocess.Popen, port: int, log_path: Path) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}:\n{tail(log_path)}")
+        api = Api(port)
+        try:
+            api.call("GET", "/healthz")
+            return
+        except (OSError, ProtocolError, UnexpectedStatus):
+            time.sleep(0.1)
+        finally:
+            api.close()
+    raise RuntimeError(f"server not healthy after {STARTUP_TIMEOUT_SECONDS:.0f} s:\n{tail(log_path)}")
+
+
+def tail(path: Path, lines: int = 30) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextmanager
+def running_server(database_url: str | None):
+    """Yield (port, pid) of a freshly seeded server; stop it and delete its instance dir afterwards."""
+    if database_url:
+        reset_postgres(database_url)
+    instance_dir = tempfile.mkdtemp(prefix="storelink-bench-")
+    log_path = Path(instance_dir) / "server.log"
+    port = free_port()
+    with open(log_path, "wb") as log:
+        proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=REPO_DIR, env=server_env(port, instance_dir, database_url),
+                                stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_until_healthy(proc, port, log_path)
+        yield port, proc.pid
+        if proc.poll() is not None:
+            raise RuntimeError(f"server died during the run:\n{tail(log_path)}")
+    finally:
+        stop(proc)
+        shutil.rmtree(instance_dir, ignore_errors=True)
+
+
+# --- measuring ----------------------------------------------------------------------------------
+
+class PaymentTimeout(Exception):
+    pass
+
+
+@dataclass
+class ErrorLog:
+    count: int = 0
+    samples: list[str] = field(default_factory=list)
+
+    def record(self, phase: str, exc: Exception) -> None:
+        self.count += 1
+        if len(self.samples) < ERROR_SAMPLES:
+            self.samples.append(f"[{phase}] {type(exc).__name__}: {exc}")
+
+
+@dataclass
+class PhaseResult:
+    name: str
+    unit: str
+    latencies: list[float] = field(default_factory=list)
+    failures: int = 0
+    polls: int = 0
+    seconds: float = 0.0
+    server_cpu: float = 0.0  # share of one core
+    client_cpu: float = 0.0
+
+    @property
+    def rate(self) -> float:
+        return len(self.latencies) / self.seconds if self.seconds else 0.0
+
+    def percentile_ms(self, q: float) -> float:
+        if not self.latencies:
+            return float("nan")
+        ordered = sorted(self.latencies)
+        return 1000 * ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def process_cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")  # utime + stime
+
+
+def own_cpu_seconds() -> float:
+    times = os.times()
+    return times.user + times.system
+
+
+def run_phase(result: PhaseResult, operation, *, port: int, token: str, clients: int, duration: float,
+              server_pid: int, errors: ErrorLog) -> PhaseResult:
+    """Run `operation(api)` in a loop on `clients` connections for `duration` seconds.
+
+    operation returns the number of polls it made; each call is one latency sample."""
+    deadline = time.perf_counter() + duration
+
+    def client():
+        api = Api(port, token)
+        try:
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                try:
+                    polls = operation(api)
+                except (OSError, ProtocolError, UnexpectedStatus, PaymentTimeout) as exc:
+                    result.failures += 1
+                    errors.record(result.name, exc)
+                    continue
+                result.latencies.append(time.perf_counter() - started)
+                result.polls += polls
+        finally:
+            api.close()
+
+    server_cpu, client_cpu, started = process_cpu_seconds(server_pid), own_cpu_seconds(), time.perf_counter()
+    gevent.joinall([gevent.spawn(client) for _ in range(clients)], raise_error=True)
+    result.seconds = time.perf_counter() - started
+    result.server_cpu = (process_cpu_seconds(server_pid) - server_cpu) / result.seconds
+    result.client_cpu = (own_cpu_seconds() - client_cpu) / result.seconds
+    return result
+
+
+def healthz(api: Api) -> int:
+    api.call("GET", "/healthz")
+    return 0
+
+
+def place_one(api: Api) -> int:
+    api.place_order(next(NEXT_SKU))
+    return 0
+
+
+def place_and_pay(api: Api) -> int:
+    order_id = api.place_order(next(NEXT_SKU))["id"]
+    pay_url = api.call("POST", f"/api/v1/orders/{order_id}/pay")["pay_url"]
+    api.call("POST", urlsplit(pay_url).path + "/confirm", headers={"Accept": "application/json"})
+    return wait_until_paid(api, order_id)
+
+
+def wait_until_paid(api: Api, order_id: int) -> int:
+    deadline = time.perf_counter() + PAYMENT_WAIT_SECONDS
+    polls = 0
+    while time.perf_counter() < deadline:
+        polls += 1
+        if api.call("GET", f"/api/v1/orders/{order_id}")["payment_status"] == "paid":
+            return polls
+        time.sleep(POLL_INTERVAL_SECONDS)
+    raise PaymentTimeout(f"order {order_id} not paid after {PAYMENT_WAIT_SECONDS:.0f} s ({polls} polls)")
+
+
+PHASES = (("trivial", "req", healthz), ("orders", "orders", place_one), ("cycles", "cycles", place_and_pay))
+
+
+# --- set-up and reporting -----------------------------------------------------------------------
+
+def prepare(port: int) -> str:
+    """Stock store 1 deep enough for the whole run; return a member token."""
+    api = Api(port)
+    try:
+        catalogue = {p["sku"]: p for p in api.call("GET", f"/api/v1/products?store_id={STORE_ID}")["products"]}
+        missing = [sku for sku in SKUS if catalogue.get(sku, {}).get("sold_by") != "piece"]
+        if missing:
+            raise RuntimeError(f"demo catalogue lacks per-piece SKUs {missing}")
+        hq = Api(port, api.login(username="admin"))
+        try:
+            for sku in SKUS:
+                hq.call("POST", "/api/v1/hq/stock", {"location_id": STORE_ID, "sku": sku, "on_hand": STOCK_ON_HAND})
+        finally:
+            hq.close()
+        return api.login(phone=MEMBER_PHONE)
+    finally:
+        api.close()
+
+
+def describe_database(database_url: str | None) -> str:
+    if not database_url:
+        return "sqlite (fresh file in a temporary STORELINK_INSTANCE)"
+    parts = urlsplit(database_url)
+    return f"{parts.scheme.split('+')[0]} ({parts.hostname}:{parts.port or 5432}{parts.path})"
+
+
+def print_phase(result: PhaseResult) -> None:
+    line = (f"{result.name:<8} {result.rate:8.1f} {result.unit}/s  p50 {result.percentile_ms(0.50):7.1f} ms  "
+            f"p99 {result.percentile_ms(0.99):7.1f} ms  n={len(result.latencies)} failures={result.failures}  "
+            f"cpu server {result.server_cpu:4.0%} client {result.client_cpu:4.0%}")
+    if result.unit == "cycles" and result.latencies:
+        line += f"  avg polls {result.polls / len(result.latencies):.2f}"
+    print(line, flush=True)
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "BELOW FLOOR"
+
+
+def print_summary(args, trivial: PhaseResult, orders: PhaseResult, cycles: PhaseResult, errors: ErrorLog) -> None:
+    ratio = orders.rate / trivial.rate if trivial.rate else 0.0
+    avg_polls = cycles.polls / len(cycles.latencies) if cycles.latencies else float("nan")
+    print()
+    print("=== StoreLink order benchmark: summary ===")
+    print(f"database        {describe_database(args.database_url)}")
+    print(f"setup           {args.clients} clients, {args.duration:g} s per phase, {args.workers} server worker(s)")
+    for result in (trivial, orders, cycles):
+        print(f"{result.name:<15} {result.rate:8.1f} {result.unit}/s   p50 {result.percentile_ms(0.50):7.1f} ms   "
+              f"p99 {result.percentile_ms(0.99):7.1f} ms")
+    print(f"orders/trivial  {ratio:8.1%}   floor {ORDER_FLOOR_RATIO:.0%}: {verdict(ratio >= ORDER_FLOOR_RATIO)}")
+    print(f"cycles/s        {cycles.rate:8.1f}   floor {CYCLE_FLOOR_PER_SECOND}: "
+          f"{verdict(cycles.rate >= CYCLE_FLOOR_PER_SECOND)}   failures {cycles.failures}   avg polls {avg_polls:.2f}")
+    print(f"errors          {errors.count}")
+    for sample in errors.samples:
+        print(f"  {sample}")
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--clients", type=int, default=32, help="concurrent clients (default 32)")
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per phase (default 10)")
+    parser.add_argument("--warmup", type=float, default=1.0, help="uncounted seconds before each phase (default 1)")
+    parser.add_argument("--database-url", help="SQLAlchemy URL of a PostgreSQL database to wipe and use "
+                                               "(default: a fresh SQLite file)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes; only 1 is supported (see module doc)")
+    args = parser.parse_args(argv)
+    if args.workers != 1:
+        parser.error("only --workers 1 is supported: wsgi.py's gevent WSGIServer does not set SO_REUSEPORT")
+    if args.clients < 1 or args.duration <= 0 or args.warmup < 0:
+        parser.error("--clients must be >= 1, --duration > 0 and --warmup >= 0")
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    errors = ErrorLog()
+    print(f"database: {describe_database(args.database_url)}", flush=True)
+    with running_server(args.database_url) as (port, server_pid):
+        token = prepare(port)
+        settings = dict(port=port, token=token, clients=args.clients, server_pid=server_pid)
+        results = []
+        for name, unit, operation in PHASES:
+            if args.warmup:  # uncounted, but its errors are still reported
+                run_phase(PhaseResult(name, unit), operation, duration=args.warmup, errors=errors, **settings)
+            result = run_phase(PhaseResult(name, unit), operation, duration=args.duration, errors=errors, **settings)
+            print_phase(result)
+            results.append(result)
+    print_summary(args, *results, errors)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,179 @@
+"""The order state machine: every legal move allowed, every other move refused; and the flows over the API."""
+import itertools
+
+import pytest
+
+from app.orders import state
+from app.orders.models import FULFILMENTS, Order
+
+from .factories import build_chain, stock_row
+from .helpers import get_order, pay, place
+
+ALL_STATUSES = list(state.TRANSITIONS)
+LEGAL = {
+    (state.PENDING_PAYMENT, state.AWAITING_ACCEPTANCE, f) for f in FULFILMENTS
+} | {(state.PENDING_PAYMENT, state.CANCELLED, f) for f in FULFILMENTS} | {
+    (state.PENDING_PAYMENT, state.EXPIRED, f) for f in FULFILMENTS
+} | {(state.AWAITING_ACCEPTANCE, state.ACCEPTED, f) for f in FULFILMENTS} | {
+    (state.AWAITING_ACCEPTANCE, state.CANCELLED, f) for f in FULFILMENTS
+} | {(state.ACCEPTED, state.CANCELLED, f) for f in FULFILMENTS} | {
+    (state.ACCEPTED, state.READY_FOR_PICKUP, "pickup"),
+    (state.ACCEPTED, state.READY_TO_SHIP, "store_delivery"),
+    (state.ACCEPTED, state.READY_TO_SHIP, "express"),
+    (state.READY_FOR_PICKUP, state.COMPLETED, "pickup"),
+    (state.READY_FOR_PICKUP, state.CANCELLED, "pickup"),
+    (state.READY_TO_SHIP, state.SHIPPED, "store_delivery"),
+    (state.READY_TO_SHIP, state.SHIPPED, "express"),
+    (state.READY_TO_SHIP, state.CANCELLED, "store_delivery"),
+    (state.READY_TO_SHIP, state.CANCELLED, "express"),
+    (state.SHIPPED, state.COMPLETED, "store_delivery"),
+    (state.SHIPPED, state.COMPLETED, "express"),
+    (state.SHIPPED, state.REJECTED, "store_delivery"),
+    (state.SHIPPED, state.REJECTED, "express"),
+}
+
+
+class FakeSession:
+    def __init__(self):
+        self.added = []
+
+    def add(self, obj):
+        self.added.append(obj)
+
+
+@pytest.mark.parametrize("from_status,to_status,fulfilment", list(itertools.product(ALL_STATUSES, ALL_STATUSES, FULFILMENTS)))
+def test_every_transition_is_allowed_exactly_when_legal(from_status, to_status, fulfilment):
+    order = Order(id=1, status=from_status, fulfilment=fulfilment)
+    session = FakeSession()
+    if (from_status, to_status, fulfilment) in LEGAL:
+        event = state.transition(session, order, to_status, actor="test", reason="why")
+        assert order.status == to_status
+        assert (event.from_status, event.to_status, event.actor, event.reason) == (from_status, to_status, "test", "why")
+        assert session.added == [event]
+    else:
+        with pytest.raises(state.IllegalTransition) as info:
+            state.transition(session, order, to_status, actor="test")
+        assert info.value.code == "illegal_transition"
+        assert order.status == from_status and session.added == []
+
+
+def test_terminal_statuses_have_no_way_out():
+    assert state.TERMINAL == {state.COMPLETED, state.REJECTED, state.CANCELLED, state.EXPIRED}
+
+
+def _statuses(client, chain, order_id, who="m0"):
+    return [(e["from"], e["to"]) for e in get_order(client, chain, order_id, who)["events"] if e["to"]]
+
+
+def test_pickup_flow_commits_stock_at_hand_over(app, client, deferred):
+    chain = build_chain(app)
+    oid = place(client, chain, items=[("MILK", 3)]).json["id"]
+    pay(app, client, chain, oid, deferred)
+    for action in ("accept", "ready"):
+        assert client.post(f"/api/v1/clerk/orders/{oid}/{action}", headers=chain.h("clerkA")).status_code == 200
+    assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (50, 3)
+    from app.orders.lifecycle import advance
+
+    with app.app_context():
+        advance(oid, state.COMPLETED, chain.principals["clerkA"], "提货码核销")
+    assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (47, 0)
+    assert _statuses(client, chain, oid) == [
+        (None, "pending_payment"), ("pending_payment", "awaiting_acceptance"), ("awaiting_acceptance", "accepted"),
+        ("accepted", "ready_for_pickup"), ("ready_for_pickup", "completed"),
+    ]
+
+
+def test_store_delivery_flow_ship_then_deliver(app, client, deferred):
+    chain = build_chain(app)
+    oid = place(client, chain, items=[("RICE", 1)], fulfilment="store_delivery", store=None).json["id"]
+    order = get_order(client, chain, oid)
+    store = order["location_id"]
+    clerk = "clerkA" if store == chain.stores["A"] else "clerkB"
+    pay(app, client, chain, oid, deferred)
+    for action in ("accept", "ready", "ship"):
+        r = client.post(f"/api/v1/clerk/orders/{oid}/{action}", headers=chain.h(clerk))
+        assert r.status_code == 200, r.json
+    assert r.json["status"] == "shipped"
+    assert stock_row(app, store, chain.products["RICE"]) == (49, 0)
+    if clerk == "clerkA":
+        r = client.post(f"/api/v1/courier/deliveries/{oid}/delivered", headers=chain.h("courierA"))
+    else:
+        r = client.post(f"/api/v1/courier/deliveries/{oid}/delivered", headers=chain.h("clerkB"))
+    assert r.status_code == 200 and r.json["status"] == "completed"
+
+
+def test_rejected_paid_delivery_restocks_and_refunds(app, client, deferred):
+    chain = build_chain(app, stock={("A", "MILK"): 10})
+    oid = place(client, chain, items=[("MILK", 2)], fulfilment="store_delivery", store=None,
+                address={"province": "上海市", "city": "上海市", "district": "徐汇区", "street": "徐家汇街道"}).json["id"]
+    pay(app, client, chain, oid, deferred)
+    for action in ("accept", "ready", "ship"):
+        assert client.post(f"/api/v1/clerk/orders/{oid}/{action}", headers=chain.h("clerkA")).status_code == 200
+    assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (8, 0)
+    r = client.post(f"/api/v1/courier/deliveries/{oid}/rejected", json={"reason": "客户不在家"}, headers=chain.h("courierA"))
+    assert r.status_code == 200, r.json
+    assert (r.json["status"], r.json["payment_status"]) == ("rejected", "refunded")
+    assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (10, 0)
+    kinds = [e["kind"] for e in get_order(client, chain, oid)["events"]]
+    assert "refund" in kinds
+
+
+def test_rejected_cod_delivery_only_restocks(app, client):
+    chain = build_chain(app, stock={("A", "MILK"): 10})
+    r = place(client, chain, items=[("MILK", 2)], fulfilment="store_delivery", store=None, payment="cod",
+              address={"province": "上海市", "city": "上海市", "district": "徐汇区", "street": "徐家汇街道"})
+    assert r.status_code == 201 and r.json["status"] == "awaiting_acceptance"
+    oid = r.json["id"]
+    for action in ("accept", "ready", "ship"):
+        assert client.post(f"/api/v1/clerk/orders/{oid}/{action}", headers=chain.h("clerkA")).status_code == 200
+    r = client.post(f"/api/v1/courier/deliveries/{oid}/rejected", headers=chain.h("courierA"))
+    assert (r.json["status"], r.json["payment_status"]) == ("rejected", "unpaid")
+    assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (10, 0)
+
+
+def test_illegal_actions_over_the_api_are_refused_and_change_nothing(app, client, deferred):
+    chain = build_chain(app)
+    oid = place(client, chain).json["id"]
+    # Unpaid: the store cannot accept it yet.
+    r = client.post(f"/api/v1/clerk/orders/{oid}/accept", headers=chain.h("clerkA"))
+    assert (r.status_code, r.json["error"]["code"]) == (409, "illegal_transition")
+    pay(app, client, chain, oid, deferred)
+    # Shipping a pickup order, and "delivered" on a pickup order, are both wrong.
+    assert client.post(f"/api/v1/clerk/orders/{oid}/accept", headers=chain.h("clerkA")).status_code == 200
+    r = client.post(f"/api/v1/clerk/orders/{oid}/ship", headers=chain.h("clerkA"))
+    assert (r.status_code, r.json["error"]["code"]) == (409, "illegal_transition")
+    assert client.post(f"/api/v1/clerk/orders/{oid}/ready", headers=chain.h("clerkA")).status_code == 200
+    r = client.post(f"/api/v1/courier/deliveries/{oid}/delivered", headers=chain.h("courierA"))
+    assert (r.status_code, r.json["error"]["code"]) == (409, "illegal_transition")
+    # The member can no longer cancel once the store has the goods ready.
+    r = client.post(f"/api/v1/orders/{oid}/cancel", headers=chain.h("m0"))
+    assert (r.status_code, r.json["error"]["code"]) == (403, "cancel_not_allowed")
+    assert get_order(client, chain, oid)["status"] == "ready_for_pickup"
+    assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (50, 1)
+
+
+def test_cancel_unpaid_releases_and_cancel_twice_is_refused(app, client):
+    chain = build_chain(app)
+    oid = place(client, chain, items=[("MILK", 4)]).json["id"]
+    r = client.post(f"/api/v1/orders/{oid}/cancel", json={"reason": "不想要了"}, headers=chain.h("m0"))
+    assert r.status_code == 200 and r.json["status"] == "cancelled"
+    assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (50, 0)
+    r = client.post(f"/api/v1/orders/{oid}/cancel", headers=chain.h("m0"))
+    assert (r.status_code, r.json["error"]["code"]) == (409, "illegal_transition")
+    assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (50, 0)
+
+
+def test_order_history_is_append_only_in_the_database(app, client):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from app.extensions import db
+
+    chain = build_chain(app)
+    place(client, chain)
+    with app.app_context():
+        for statement in ("UPDATE order_events SET reason = 'forged'", "DELETE FROM order_events"):
+            with pytest.raises(DBAPIError, match="append-only"):
+                db.session.execute(text(statement))
+            db.session.rollback()
+        assert db.session.execute(text("select count(*) from order_events")).scalar_one() == 1

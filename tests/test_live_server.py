@@ -1,0 +1,154 @@
+"""The real server under gevent: racing buyers over HTTP, the sandbox notification over HTTP,
+and Socket.IO pushes to the store's clerks (across two workers through Redis)."""
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+
+import pytest
+import requests
+import socketio
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from .conftest import PG_URL, REQUIRE_SERVICES, _postgres_reachable
+from .helpers import race
+from .live_server import LiveServer
+
+REDIS_URL = __import__("os").environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+E2E_DB = "storelink_e2e"
+
+
+def _fresh_postgres_database() -> str:
+    problem = _postgres_reachable()
+    if problem:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"PostgreSQL required but unavailable: {problem}")
+        pytest.skip(f"PostgreSQL is not available ({problem})")
+    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {E2E_DB} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {E2E_DB}"))
+    admin.dispose()
+    return make_url(PG_URL).set(database=E2E_DB).render_as_string(hide_password=False)
+
+
+def _redis_or_skip() -> None:
+    import redis
+
+    try:
+        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
+    except Exception as exc:
+        if REQUIRE_SERVICES:
+            pytest.fail(f"Redis required but unavailable at {REDIS_URL}: {exc}")
+        pytest.skip(f"Redis is not available at {REDIS_URL} ({exc})")
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request, tmp_path_factory):
+    url = _fresh_postgres_database() if request.param == "postgresql" else None
+    live = LiveServer(tmp_path_factory.mktemp("live"), database_url=url).start()
+    yield live
+    live.stop()
+
+
+def _set_stock(server, sku: str, on_hand: int, location_id: int = 1) -> None:
+    hq = server.login(username="admin")
+    r = requests.post(server.url + "/api/v1/hq/stock", json={"location_id": location_id, "sku": sku, "on_hand": on_hand},
+                      headers={"Authorization": f"Bearer {hq}"}, timeout=10)
+    assert r.status_code == 200, r.text
+
+
+def _order(server, token, sku, qty=1, store_id=1):
+    return requests.post(server.url + "/api/v1/orders", json={"items": [{"sku": sku, "qty": qty}], "fulfilment": "pickup",
+                                                                "store_id": store_id},
+                         headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+
+def test_100_http_buyers_race_for_20_units_on_the_gevent_server(server):
+    _set_stock(server, "GRA-004", 20)
+    token = server.login(phone="13800000001")
+    outcomes = Counter(race(100, lambda i: _order(server, token, "GRA-004").status_code))
+    assert outcomes == {201: 20, 409: 80}, server.log()
+    products = requests.get(server.url + "/api/v1/products?location_id=1", timeout=10).json()["products"]
+    assert next(p for p in products if p["sku"] == "GRA-004")["available"] == 0
+
+
+def _connect(server_url: str, namespace: str, token: str | None):
+    client = socketio.Client(reconnection=False)
+    received, ready = [], threading.Event()
+    client.on("order.new", lambda data: (received.append(("order.new", data)), ready.set()), namespace=namespace)
+    client.on("order.status", lambda data: received.append(("order.status", data)), namespace=namespace)
+    client.connect(server_url, namespaces=[namespace], auth={"token": token} if token else None,
+                   transports=["websocket"], wait_timeout=10)
+    return client, received, ready
+
+
+def _pay_through_sandbox(server, token, order_id):
+    h = {"Authorization": f"Bearer {token}"}
+    pay_url = requests.post(f"{server.url}/api/v1/orders/{order_id}/pay", headers=h, timeout=10).json()["pay_url"]
+    assert "确认支付" in requests.get(pay_url, timeout=10).text
+    r = requests.post(pay_url + "/confirm", headers={"Accept": "application/json"}, timeout=10)
+    assert r.status_code == 200, r.text
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        order = requests.get(f"{server.url}/api/v1/orders/{order_id}", headers=h, timeout=10).json()
+        if order["payment_status"] == "paid":
+            return order
+        time.sleep(0.05)
+    raise AssertionError(f"notification never applied:\n{server.log()}")
+
+
+def test_paid_order_is_pushed_to_the_stores_clerks_and_to_the_member(server):
+    member = server.login(phone="13800000001")
+    clerk1, clerk2 = server.login(username="clerk1"), server.login(username="clerk2")
+    c1, got1, ready1 = _connect(server.url, "/clerk", clerk1)
+    c2, got2, _ = _connect(server.url, "/clerk", clerk2)
+    m, got_member, _ = _connect(server.url, "/member", member)
+    try:
+        order_id = _order(server, member, "DRK-003").json()["id"]
+        order = _pay_through_sandbox(server, member, order_id)
+        assert order["status"] == "awaiting_acceptance"
+        assert ready1.wait(5), "clerk of the order's store got no push"
+        assert ("order.new", order_id) in [(name, data["order_id"]) for name, data in got1]
+        time.sleep(0.3)
+        assert got2 == []  # the other store's clerk hears nothing
+        assert any(name == "order.status" and data["order_id"] == order_id for name, data in got_member)
+    finally:
+        for client in (c1, c2, m):
+            client.disconnect()
+
+
+@pytest.mark.parametrize("namespace,token", [("/clerk", None), ("/clerk", "forged"), ("/member", "forged")])
+def test_socketio_refuses_unauthenticated_clients(server, namespace, token):
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        _connect(server.url, namespace, token)
+
+
+def test_member_token_cannot_join_the_clerk_namespace(server):
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        _connect(server.url, "/clerk", server.login(phone="13800000001"))
+
+
+def test_event_reaches_a_clerk_connected_to_another_worker_through_redis(tmp_path):
+    _redis_or_skip()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    queue = {"SOCKETIO_MESSAGE_QUEUE": REDIS_URL}
+    first = LiveServer(shared, **queue).start()
+    second = LiveServer(shared, **queue).start()  # same database, another process
+    try:
+        clerk = first.login(username="clerk1")
+        c, got, ready = _connect(second.url, "/clerk", clerk)
+        try:
+            member = first.login(phone="13800000001")
+            order_id = _order(first, member, "DRK-002").json()["id"]
+            _pay_through_sandbox(first, member, order_id)
+            assert ready.wait(5), f"no push through Redis:\n{first.log()}\n{second.log()}"
+            assert got[0][1]["order_id"] == order_id
+        finally:
+            c.disconnect()
+    finally:
+        first.stop()
+        second.stop()

@@ -3,13 +3,13 @@ from flask import jsonify, request
 from sqlalchemy import select
 
 from ..accounts.models import CLERK, COURIER, HQ
+from ..errors import NotFound
 from ..extensions import db
 from ..orders import lifecycle, state
 from ..orders.models import Order
 from . import bp, optional_int_arg, optional_json_body, optional_text, principal, require
 from .serializers import order_dict
 
-CLERK_ACTIONS = {"accept": state.ACCEPTED, "ready": state.READY_FOR_PICKUP, "ship": state.SHIPPED}
 QUEUE_STATUSES = (state.AWAITING_ACCEPTANCE, state.ACCEPTED, state.READY_FOR_PICKUP, state.READY_TO_SHIP)
 
 
@@ -32,15 +32,16 @@ def clerk_queue():
 @bp.post("/clerk/orders/<int:order_id>/<action>")
 @require(CLERK, HQ)
 def clerk_action(order_id: int, action: str):
-    if action not in CLERK_ACTIONS:
-        return jsonify(error={"code": "unknown_action", "message": f"未知操作 {action}"}), 404
     reason = optional_text(optional_json_body(), "reason")
-    to_status = CLERK_ACTIONS[action]
-    if action == "ready":
-        order = lifecycle.load_order(db.session, order_id)
-        lifecycle.check_access(order, principal())
-        to_status = state.READY_FOR_PICKUP if order.fulfilment == "pickup" else state.READY_TO_SHIP
-    return jsonify(order_dict(lifecycle.advance(order_id, to_status, principal(), reason)))
+    if action == "accept":
+        order = lifecycle.advance(order_id, state.ACCEPTED, principal(), reason)
+    elif action == "ready":
+        order = lifecycle.mark_ready(order_id, principal(), reason)
+    elif action == "ship":
+        order = lifecycle.advance(order_id, state.SHIPPED, principal(), reason)
+    else:
+        raise NotFound(f"未知操作 {action}", code="unknown_action")
+    return jsonify(order_dict(order))
 
 
 @bp.post("/courier/deliveries/<int:order_id>/delivered")

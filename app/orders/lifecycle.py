@@ -15,7 +15,7 @@ from ..errors import Forbidden, IllegalTransition, NotFound
 from ..payments import refunds
 from ..stock import service as stock
 from . import state
-from .models import PAID, UNPAID, Order
+from .models import PAID, PICKUP, UNPAID, Order
 
 STORE_STAFF_ROLES = ("clerk", "courier")
 
@@ -90,6 +90,17 @@ def advance(order_id: int, to_status: str, who: Principal, reason: str = "", *,
         state.transition(uow.session, order, to_status, actor=who.actor, reason=reason)
         if goods_leave:
             stock.commit(uow.session, order.location_id, _lines(order))
+        _announce(uow, order)
+    return order
+
+
+def mark_ready(order_id: int, who: Principal, reason: str = "") -> Order:
+    """Goods picked and packed: 待提货 for a pickup order, 待发货 for a delivery."""
+    with unit_of_work() as uow:
+        order = load_order(uow.session, order_id, lock=True)
+        _check_staff(order, who)
+        to_status = state.READY_FOR_PICKUP if order.fulfilment == PICKUP else state.READY_TO_SHIP
+        state.transition(uow.session, order, to_status, actor=who.actor, reason=reason)
         _announce(uow, order)
     return order
 

@@ -109,3 +109,14 @@ def test_hq_sees_every_store(app, client):
     ids = {o["id"] for o in client.get("/api/v1/orders", headers=chain.h("hq")).json["orders"]}
     assert ids == {a, b}
     assert token_for(app, chain.principals["hq"])
+
+
+def test_remembered_token_still_expires(app, client, monkeypatch):
+    chain = build_chain(app)
+    assert client.get("/api/v1/auth/me", headers=chain.h("m0")).status_code == 200
+    import app.accounts.auth as auth_module
+
+    later = auth_module.time.time() + app.config["TOKEN_MAX_AGE_SECONDS"] + 1
+    monkeypatch.setattr(auth_module.time, "time", lambda: later)
+    r = client.get("/api/v1/auth/me", headers=chain.h("m0"))
+    assert (r.status_code, r.json["error"]["code"]) == (401, "token_expired")

@@ -5,7 +5,9 @@ and expire. Staff tokens carry their store so every request can be scoped withou
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from functools import lru_cache
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -74,18 +76,32 @@ def principal_of(account) -> Principal:
 
 
 class TokenService:
+    """Issues and verifies bearer tokens. Verified tokens are remembered (bounded LRU, expiry still
+    checked on every use): each API call would otherwise redo the HMAC and JSON decoding."""
+
+    CACHE_SIZE = 8192
+
     def __init__(self, secret_key: str, max_age_seconds: int):
         self._serializer = URLSafeTimedSerializer(secret_key, salt=TOKEN_SALT)
         self._max_age = max_age_seconds
+        self._decode = lru_cache(maxsize=self.CACHE_SIZE)(self._decode_uncached)
 
     def issue(self, principal: Principal) -> str:
         return self._serializer.dumps([principal.kind, principal.id, principal.role, principal.store_id, principal.name])
 
     def verify(self, token: str) -> Principal:
+        principal, expires_at = self._decode(token)
+        if time.time() > expires_at:
+            raise Unauthorized("登录已过期,请重新登录", code="token_expired")
+        return principal
+
+    def _decode_uncached(self, token: str) -> tuple[Principal, float]:
         try:
-            kind, pid, role, store_id, name = self._serializer.loads(token, max_age=self._max_age)
+            (kind, pid, role, store_id, name), signed_at = self._serializer.loads(
+                token, max_age=self._max_age, return_timestamp=True
+            )
         except SignatureExpired as exc:
             raise Unauthorized("登录已过期,请重新登录", code="token_expired") from exc
         except (BadSignature, ValueError, TypeError) as exc:
             raise Unauthorized("无效的令牌", code="invalid_token") from exc
-        return Principal(kind, pid, role, store_id, name)
+        return Principal(kind, pid, role, store_id, name), signed_at.timestamp() + self._max_age

@@ -1,6 +1,7 @@
 """Catalogue, locations and address matching: public, so shoppers can browse before logging in."""
 from flask import jsonify, request
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from ..catalog.models import Product
 from ..errors import NotFound, ValidationFailed
@@ -39,7 +40,7 @@ def stores():
     kind = request.args.get("kind")
     if kind not in (None, "store", "warehouse"):
         raise ValidationFailed("kind 必须是 store 或 warehouse", code="invalid_query")
-    query = select(Location).where(Location.active.is_(True)).order_by(Location.id)
+    query = select(Location).options(selectinload(Location.areas)).where(Location.active.is_(True)).order_by(Location.id)
     if kind:
         query = query.where(Location.kind == kind)
     return jsonify(stores=[location_dict(loc) for loc in db.session.execute(query).scalars()])

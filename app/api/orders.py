@@ -1,14 +1,11 @@
 from flask import current_app, jsonify, request, url_for
-from sqlalchemy import select
-
 from ..accounts.models import MEMBER
 from ..extensions import db
-from ..orders import lifecycle
-from ..orders.models import Order, OrderEvent
+from ..orders import lifecycle, queries
 from ..orders.placement import parse_order_request, place_order, request_fingerprint
 from ..payments.service import start_payment
 from . import bp, json_body, optional_int_arg, optional_json_body, optional_text, principal, require
-from .serializers import order_dict
+from .serializers import order_dict, orders_json
 
 MAX_PAGE = 100
 
@@ -35,29 +32,22 @@ def list_orders():
     """Members see their own orders, store staff their store's, HQ everyone's; newest first."""
     who = principal()
     limit = optional_int_arg("limit", minimum=1, maximum=MAX_PAGE) or 20
-    before = optional_int_arg("before_id", minimum=1)
-    query = select(Order).order_by(Order.id.desc()).limit(limit)
-    if who.is_member:
-        query = query.where(Order.member_id == who.id)
-    elif not who.is_hq:
-        query = query.where(Order.location_id == who.store_id)
-    if before:
-        query = query.where(Order.id < before)
-    status = request.args.get("status")
-    if status:
-        query = query.where(Order.status == status)
-    orders = db.session.execute(query).scalars().all()
-    return jsonify(orders=[order_dict(o) for o in orders], next_before_id=orders[-1].id if len(orders) == limit else None)
+    orders = queries.list_orders(
+        db.session.connection(), limit=limit, before_id=optional_int_arg("before_id", minimum=1),
+        member_id=who.id if who.is_member else None,
+        location_id=who.store_id if not (who.is_member or who.is_hq) else None,
+        status=request.args.get("status") or None,
+    )
+    return jsonify(orders=orders_json(orders), next_before_id=orders[-1].id if len(orders) == limit else None)
 
 
 @bp.get("/orders/<int:order_id>")
 def get_order(order_id: int):
-    order = lifecycle.load_order(db.session, order_id)
+    connection = db.session.connection()
+    order = queries.order_row(connection, order_id)
     lifecycle.check_access(order, principal())
-    events = db.session.execute(
-        select(OrderEvent).where(OrderEvent.order_id == order.id).order_by(OrderEvent.id)
-    ).scalars().all()
-    return jsonify(order_dict(order, events))
+    lines = queries.lines_by_order(connection, [order.id])[order.id]
+    return jsonify(order_dict(order, lines, queries.events_of(connection, order.id)))
 
 
 @bp.post("/orders/<int:order_id>/pay")

@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 from ..catalog.models import Product
+from ..extensions import db
 from ..locations.models import Location
 from ..orders import state
-from ..orders.models import Order, OrderEvent
-from ..orders.pricing import piece_price
+from ..orders.queries import lines_by_order
+from ..orders.pricing import is_weighed, piece_price
 
 
 def iso(dt):
@@ -17,7 +18,7 @@ def product_dict(product: Product, available: int | None = None) -> dict:
         "sku": product.sku, "name": product.name, "category": product.category, "sold_by": product.sold_by,
         "unit": product.unit, "price": piece_price(product),
     }
-    if product.is_weighed:
+    if is_weighed(product):
         data.update(price_per_kg=product.price_per_kg, standard_weight_g=product.standard_weight_g)
     if available is not None:
         data["available"] = available
@@ -37,7 +38,14 @@ def location_dict(location: Location) -> dict:
     }
 
 
-def order_dict(order: Order, events: list[OrderEvent] | None = None) -> dict:
+def orders_json(orders: list) -> list[dict]:
+    """Order rows (from orders.queries) with their lines, in one query for all of them."""
+    lines = lines_by_order(db.session.connection(), [o.id for o in orders])
+    return [order_dict(o, lines[o.id]) for o in orders]
+
+
+def order_dict(order, lines=None, events=None) -> dict:
+    """An order (model object or row) as JSON; `lines` default to the object's own."""
     data = {
         "id": order.id, "number": order.number, "member_id": order.member_id, "channel": order.channel,
         "fulfilment": order.fulfilment, "location_id": order.location_id, "status": order.status,
@@ -49,7 +57,7 @@ def order_dict(order: Order, events: list[OrderEvent] | None = None) -> dict:
         "lines": [
             {"sku": l.sku, "name": l.name, "qty": l.qty, "unit_price": l.unit_price, "line_total": l.line_total,
              "standard_weight_g": l.standard_weight_g}
-            for l in order.lines
+            for l in (order.lines if lines is None else lines)
         ],
     }
     if events is not None:

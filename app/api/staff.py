@@ -1,14 +1,12 @@
 """Store staff actions on their own store's orders (clerk centre, delivery staff)."""
 from flask import jsonify, request
-from sqlalchemy import select
 
 from ..accounts.models import CLERK, COURIER, HQ
 from ..errors import NotFound
 from ..extensions import db
-from ..orders import lifecycle, state
-from ..orders.models import Order
+from ..orders import lifecycle, queries, state
 from . import bp, optional_int_arg, optional_json_body, optional_text, principal, require
-from .serializers import order_dict
+from .serializers import order_dict, orders_json
 
 QUEUE_STATUSES = (state.AWAITING_ACCEPTANCE, state.ACCEPTED, state.READY_FOR_PICKUP, state.READY_TO_SHIP)
 
@@ -18,15 +16,12 @@ QUEUE_STATUSES = (state.AWAITING_ACCEPTANCE, state.ACCEPTED, state.READY_FOR_PIC
 def clerk_queue():
     """The store's open orders, oldest first; `after_id` lets a reconnecting screen catch up."""
     who = principal()
-    store_id = who.store_id if not who.is_hq else optional_int_arg("store_id", minimum=1)
-    after = optional_int_arg("after_id", minimum=0) or 0
-    query = select(Order).where(Order.status.in_(QUEUE_STATUSES), Order.id > after).order_by(Order.id).limit(200)
-    if store_id is not None:
-        query = query.where(Order.location_id == store_id)
-    status = request.args.get("status")
-    if status:
-        query = query.where(Order.status == status)
-    return jsonify(orders=[order_dict(o) for o in db.session.execute(query).scalars()])
+    orders = queries.list_orders(
+        db.session.connection(), statuses=QUEUE_STATUSES, status=request.args.get("status") or None,
+        location_id=who.store_id if not who.is_hq else optional_int_arg("store_id", minimum=1),
+        after_id=optional_int_arg("after_id", minimum=0), limit=200, oldest_first=True,
+    )
+    return jsonify(orders=orders_json(orders))
 
 
 @bp.post("/clerk/orders/<int:order_id>/<action>")

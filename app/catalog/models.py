@@ -33,7 +33,3 @@ class Product(db.Model):
     price_per_kg: Mapped[int | None] = mapped_column(Integer)
     standard_weight_g: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-
-    @property
-    def is_weighed(self) -> bool:
-        return self.sold_by == BY_WEIGHT

@@ -30,11 +30,7 @@ class Location(db.Model):
     fence: Mapped[list | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
-    areas: Mapped[list["DeliveryArea"]] = relationship(back_populates="location", lazy="selectin")
-
-    @property
-    def is_store(self) -> bool:
-        return self.kind == STORE
+    areas: Mapped[list["DeliveryArea"]] = relationship(back_populates="location")
 
 
 class DeliveryArea(db.Model):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from ..errors import NotFound, OutOfStock, ValidationFailed
 from ..stock.service import available_map
@@ -98,10 +98,15 @@ def route_to_warehouse(session, address: Address | None, lines: list[tuple[int, 
     return RoutingDecision(warehouse, "express", f"{warehouse.name}整单有货")
 
 
-def pickup_store(session, store_id) -> Location:
+_STORE_BY_ID = select(Location.__table__.c.id, Location.__table__.c.name, Location.__table__.c.kind,
+                      Location.__table__.c.active).where(Location.__table__.c.id == bindparam("id"))
+
+
+def pickup_store(session, store_id):
+    """The active store a shopper named (a row with id, name, kind), or a 4xx."""
     if not isinstance(store_id, int) or isinstance(store_id, bool):
         raise ValidationFailed("门店自提需要 store_id(整数)", code="invalid_store")
-    store = session.get(Location, store_id)
+    store = session.connection().execute(_STORE_BY_ID, {"id": store_id}).first()
     if store is None or not store.active or store.kind != STORE:
         raise NotFound("门店不存在或已停用", code="store_not_found")
     return store

@@ -7,12 +7,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from ..catalog.models import Product
 from ..clock import utcnow
-from ..database import unit_of_work
+from ..database import insert_many, insert_object, unit_of_work
 from ..errors import Conflict, NotFound, ValidationFailed
 from ..locations.address import Address, parse_address
 from ..locations.routing import pickup_store, route_delivery, route_to_warehouse, store_serves
@@ -23,6 +23,15 @@ from .models import COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAYMENT_METHODS, PI
 MAX_LINES = 50
 MAX_QTY_PER_LINE = 999
 MAX_IDEMPOTENCY_KEY = 100
+
+# Placing an order is the hottest write path: prebuilt Core statements, no ORM flush.
+_products = Product.__table__
+_PRODUCTS_BY_SKU = select(_products).where(_products.c.sku.in_(bindparam("skus", expanding=True)))
+_keys = IdempotencyKey.__table__
+_KEY_LOOKUP = select(_keys.c.request_hash, _keys.c.order_id).where(
+    _keys.c.member_id == bindparam("member"), _keys.c.key == bindparam("k")
+)
+_KEY_INSERT = insert(_keys)
 
 
 @dataclass(frozen=True)
@@ -104,8 +113,9 @@ def place_order(request: OrderRequest, *, member_id: int | None, channel: str = 
                     return existing, False
             order = _write_order(uow, request, member_id, channel, actor, payment_timeout_seconds)
             if idempotency_key and member_id is not None:
-                uow.session.add(IdempotencyKey(member_id=member_id, key=idempotency_key,
-                                               request_hash=fingerprint, order_id=order.id))
+                uow.connection.execute(_KEY_INSERT, {"member_id": member_id, "key": idempotency_key,
+                                                     "request_hash": fingerprint, "order_id": order.id,
+                                                     "created_at": order.created_at})
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer with its order.
         if not idempotency_key:
@@ -119,7 +129,7 @@ def place_order(request: OrderRequest, *, member_id: int | None, channel: str = 
 
 
 def _replay(session, member_id: int, key: str, fingerprint: str) -> Order | None:
-    record = session.get(IdempotencyKey, (member_id, key))
+    record = session.connection().execute(_KEY_LOOKUP, {"member": member_id, "k": key}).first()
     if record is None:
         return None
     if record.request_hash != fingerprint:
@@ -150,16 +160,19 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
         goods_total=goods_total, delivery_fee=fee, total=goods_total + fee, created_at=now, updated_at=now,
         expires_at=now + timedelta(seconds=payment_timeout_seconds) if online else None, lines=order_lines,
     )
-    session.add(order)
-    session.flush()
+    insert_object(uow.connection, order)
+    for line in order_lines:
+        line.order_id = order.id
+    insert_many(uow.connection, order_lines)
     state.record(session, order, actor=actor, kind="placed", to_status=order.status, reason=reason)
     if not online:
         uow.publish("order.new", order_id=order.id, location_id=order.location_id, member_id=member_id)
     return order
 
 
-def _products_for(session, skus: list[str]) -> dict[str, Product]:
-    found = {p.sku: p for p in session.execute(select(Product).where(Product.sku.in_(skus))).scalars()}
+def _products_for(session, skus: list[str]) -> dict:
+    """{sku: product row} for the requested SKUs; unknown or delisted ones are refused together."""
+    found = {p.sku: p for p in session.connection().execute(_PRODUCTS_BY_SKU, {"skus": skus})}
     unknown = [sku for sku in skus if sku not in found or not found[sku].active]
     if unknown:
         raise NotFound("商品不存在或已下架", code="unknown_sku", details={"skus": unknown})
@@ -182,10 +195,11 @@ def _route(session, request: OrderRequest, lines):
     return decision.location, decision.fulfilment, decision.reason
 
 
-def _line(product: Product, qty: int) -> OrderLine:
+def _line(product, qty: int) -> OrderLine:
     price = pricing.piece_price(product)
+    weighed = pricing.is_weighed(product)
     return OrderLine(product_id=product.id, sku=product.sku, name=product.name, qty=qty, unit_price=price,
-                     line_total=price * qty, standard_weight_g=product.standard_weight_g if product.is_weighed else None)
+                     line_total=price * qty, standard_weight_g=product.standard_weight_g if weighed else None)
 
 
 def _order_number(now) -> str:

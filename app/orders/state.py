@@ -5,6 +5,7 @@ Payment status is kept apart (orders.payment_status); this graph is about the go
 from __future__ import annotations
 
 from ..clock import utcnow
+from ..database import insert_many
 from ..errors import IllegalTransition
 from .models import EXPRESS, PICKUP, STORE_DELIVERY, Order, OrderEvent
 
@@ -58,16 +59,24 @@ HOLDS_RESERVATION = frozenset({PENDING_PAYMENT, AWAITING_ACCEPTANCE, ACCEPTED, R
 
 
 def can_transition(order: Order, to_status: str) -> bool:
-    return order.fulfilment in TRANSITIONS.get(order.status, {}).get(to_status, frozenset())
+    return is_legal(order.status, to_status, order.fulfilment)
+
+
+def is_legal(from_status: str, to_status: str, fulfilment: str) -> bool:
+    return fulfilment in TRANSITIONS.get(from_status, {}).get(to_status, frozenset())
+
+
+def ensure_legal(from_status: str, to_status: str, fulfilment: str) -> None:
+    if not is_legal(from_status, to_status, fulfilment):
+        raise IllegalTransition(
+            f"订单状态为「{LABELS.get(from_status, from_status)}」,不能变为「{LABELS.get(to_status, to_status)}」",
+            details={"from": from_status, "to": to_status, "fulfilment": fulfilment},
+        )
 
 
 def transition(session, order: Order, to_status: str, *, actor: str, reason: str = "", kind: str = "status") -> OrderEvent:
     """Move the order to `to_status` or refuse with IllegalTransition; record who, when, from, to, why."""
-    if not can_transition(order, to_status):
-        raise IllegalTransition(
-            f"订单状态为「{LABELS.get(order.status, order.status)}」,不能变为「{LABELS.get(to_status, to_status)}」",
-            details={"from": order.status, "to": to_status, "fulfilment": order.fulfilment},
-        )
+    ensure_legal(order.status, to_status, order.fulfilment)
     from_status = order.status
     order.status = to_status
     order.updated_at = utcnow()
@@ -76,8 +85,10 @@ def transition(session, order: Order, to_status: str, *, actor: str, reason: str
 
 def record(session, order: Order, *, actor: str, kind: str, reason: str = "",
            from_status: str | None = None, to_status: str | None = None) -> OrderEvent:
-    """Append a history entry that is not a status change (payment received, refund issued, ...)."""
+    """Append a history entry (also used for entries that are not a status change: a refund, a late payment).
+
+    Written with one Core INSERT (no ORM flush): history is append-only, nothing reads the object back."""
     event = OrderEvent(order_id=order.id, actor=actor, kind=kind, from_status=from_status,
                        to_status=to_status, reason=reason, at=utcnow())
-    session.add(event)
+    insert_many(session.connection(), [event])
     return event

@@ -18,12 +18,12 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from itsdangerous import BadSignature as BadToken, URLSafeSerializer
-from sqlalchemy import DateTime, Integer, String, select, update
+from sqlalchemy import DateTime, Integer, String, bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
-from ..database import unit_of_work
+from ..database import insert_many, unit_of_work
 from ..errors import Conflict, NotFound
 from ..extensions import db
 from .provider import BadSignature, PaymentNotification, PaymentProvider, RefundFailed
@@ -61,6 +61,12 @@ class SandboxRefund(db.Model):
     amount: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
+
+_txns = SandboxTransaction.__table__
+_TXN = select(_txns).where(_txns.c.txn_id == bindparam("id"))
+_AFTER_ATTEMPT = update(_txns).where(_txns.c.txn_id == bindparam("id")).values(
+    notify_status=bindparam("st"), notify_attempts=bindparam("n"), next_notify_at=bindparam("at")
+)
 
 # Sends (url, body, headers) and returns the HTTP status; swapped for the test client in tests.
 Transport = Callable[[str, bytes, dict], int]
@@ -131,19 +137,19 @@ class SandboxProvider(PaymentProvider):
         ).scalar_one_or_none()
 
     def confirm(self, token: str) -> SandboxTransaction:
-        """The shopper paid: book it (once) and start delivering the notification."""
+        """The shopper paid: book it (once: out_trade_no is unique) and start delivering the notification."""
         payment = self.read_pay_token(token)
+        now = utcnow()
+        txn = SandboxTransaction(
+            txn_id="SBX" + secrets.token_hex(10), out_trade_no=payment["out_trade_no"], amount=payment["amount"],
+            refunded=0, notify_url=payment["notify_url"], paid_at=now, notify_status=NOTIFY_PENDING,
+            notify_attempts=0,
+            # The first attempt starts right after commit; the retry job takes over from here.
+            next_notify_at=now + timedelta(seconds=RETRY_DELAYS_SECONDS[0]),
+        )
         try:
             with unit_of_work() as uow:
-                if self.find_transaction(payment["out_trade_no"]) is not None:
-                    raise Conflict("该订单已支付", code="already_paid")
-                txn = SandboxTransaction(
-                    txn_id="SBX" + secrets.token_hex(10), out_trade_no=payment["out_trade_no"],
-                    amount=payment["amount"], notify_url=payment["notify_url"], paid_at=utcnow(),
-                    # The first attempt starts right after commit; the retry job takes over from here.
-                    next_notify_at=utcnow() + timedelta(seconds=RETRY_DELAYS_SECONDS[0]),
-                )
-                uow.session.add(txn)
+                insert_many(uow.connection, [txn])
                 uow.after_commit(lambda: self._spawn(self.deliver, txn.txn_id))
         except IntegrityError as exc:
             raise Conflict("该订单已支付", code="already_paid") from exc
@@ -161,28 +167,27 @@ class SandboxProvider(PaymentProvider):
 
     def deliver(self, txn_id: str) -> bool:
         """One delivery attempt; on failure schedule the next by the retry table."""
-        txn = db.session.get(SandboxTransaction, txn_id)
+        connection = db.session.connection()
+        txn = connection.execute(_TXN, {"id": txn_id}).first()
+        db.session.rollback()  # no transaction stays open across the network call
         if txn is None or txn.notify_status != NOTIFY_PENDING:
-            db.session.rollback()
             return False
         body, headers = self.notification_for(txn)
-        url = txn.notify_url
-        db.session.rollback()  # no transaction stays open across the network call
         try:
-            status = self.transport(url, body, headers)
+            status = self.transport(txn.notify_url, body, headers)
         except Exception as exc:  # unreachable merchant: retry later, as a real provider does
-            log.warning("sandbox notify to %s failed: %s", url, exc)
+            log.warning("sandbox notify to %s failed: %s", txn.notify_url, exc)
             status = 0
         delivered = 200 <= status < 300
+        attempts = txn.notify_attempts + 1
+        if delivered:
+            outcome = {"st": NOTIFY_DELIVERED, "at": txn.next_notify_at}
+        elif attempts > len(RETRY_DELAYS_SECONDS):
+            outcome = {"st": NOTIFY_GAVE_UP, "at": txn.next_notify_at}
+        else:
+            outcome = {"st": NOTIFY_PENDING, "at": utcnow() + timedelta(seconds=RETRY_DELAYS_SECONDS[attempts - 1])}
         with unit_of_work() as uow:
-            txn = uow.session.get(SandboxTransaction, txn_id, populate_existing=True)
-            txn.notify_attempts += 1
-            if delivered:
-                txn.notify_status = NOTIFY_DELIVERED
-            elif txn.notify_attempts > len(RETRY_DELAYS_SECONDS):
-                txn.notify_status = NOTIFY_GAVE_UP
-            else:
-                txn.next_notify_at = utcnow() + timedelta(seconds=RETRY_DELAYS_SECONDS[txn.notify_attempts - 1])
+            uow.connection.execute(_AFTER_ATTEMPT, {"id": txn_id, "n": attempts, **outcome})
         return delivered
 
     def deliver_due(self, limit: int = 100) -> int:

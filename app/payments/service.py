@@ -1,22 +1,50 @@
-"""Starting a payment and applying the provider's asynchronous notification, idempotently."""
+"""Starting a payment and applying the provider's asynchronous notification, idempotently.
+
+Both sit on every online order's path, so the common case runs as a few prebuilt Core statements:
+the notification is one conditional UPDATE of the payment (pending → succeeded, which makes repeats
+harmless) and one of the order (待支付 → 待接单). Only the rare late notification loads objects.
+"""
 from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 
 from ..accounts.auth import Principal
-from ..database import unit_of_work
+from ..clock import utcnow
+from ..database import insert_object, unit_of_work
 from ..errors import Conflict, NotFound
 from ..orders import state
 from ..orders.lifecycle import check_access, load_order
 from ..orders.models import ONLINE, PAID, REFUNDED, UNPAID, Order
+from ..orders.queries import order_row
 from . import provider as providers
 from .models import PENDING, SUCCEEDED, Payment
-from .provider import PaymentNotification
 from .refunds import refund_payment
 
 DEFAULT_PROVIDER = "sandbox"
+
+_orders, _payments = Order.__table__, Payment.__table__
+_LOCK_ORDER = select(_orders.c.id).where(_orders.c.id == bindparam("id")).with_for_update()
+_OPEN_PAYMENT = select(_payments).where(
+    _payments.c.order_id == bindparam("order"), _payments.c.status == PENDING,
+    _payments.c.provider == bindparam("prov"), _payments.c.amount == bindparam("amt"),
+).limit(1)
+# Parameter names differ from column names, as UPDATE statements require.
+_PAYMENT_SUCCEEDED = (
+    update(_payments)
+    .where(_payments.c.out_trade_no == bindparam("otn"), _payments.c.provider == bindparam("prov"),
+           _payments.c.amount == bindparam("amt"), _payments.c.status == PENDING)
+    .values(status=SUCCEEDED, provider_txn_id=bindparam("txn"), paid_at=bindparam("paid"))
+    .returning(_payments.c.id, _payments.c.order_id, _payments.c.amount, _payments.c.provider)
+)
+_PAYMENT_BY_TRADE_NO = select(_payments).where(_payments.c.out_trade_no == bindparam("otn"))
+_ORDER_PAID = (
+    update(_orders)
+    .where(_orders.c.id == bindparam("oid"), _orders.c.status == state.PENDING_PAYMENT, _orders.c.payment_status == UNPAID)
+    .values(status=state.AWAITING_ACCEPTANCE, payment_status=PAID, expires_at=None, updated_at=bindparam("now"))
+    .returning(_orders.c.id, _orders.c.fulfilment, _orders.c.location_id, _orders.c.member_id)
+)
 
 
 def start_payment(order_id: int, who: Principal, *, notify_url: str, return_url: str,
@@ -24,66 +52,72 @@ def start_payment(order_id: int, who: Principal, *, notify_url: str, return_url:
     """Open (or reopen) the payment for an unpaid online order; returns it with its pay URL."""
     provider = providers.get(provider_name)
     with unit_of_work() as uow:
-        order = load_order(uow.session, order_id, lock=True)
+        conn = uow.connection
+        conn.execute(_LOCK_ORDER, {"id": order_id})  # one payment attempt per order at a time
+        order = order_row(conn, order_id)
         check_access(order, who)
         if order.payment_method != ONLINE:
             raise Conflict("货到付款订单无需在线支付", code="not_online_payment")
         if order.status != state.PENDING_PAYMENT or order.payment_status != UNPAID:
             raise Conflict(f"订单状态为「{state.LABELS[order.status]}」,不能支付", code="not_payable")
-        payment = uow.session.execute(
-            select(Payment).where(Payment.order_id == order.id, Payment.status == PENDING,
-                                  Payment.provider == provider.name, Payment.amount == order.total)
-        ).scalars().first()
-        if payment is None:
-            payment = Payment(order_id=order.id, provider=provider.name, out_trade_no="PAY" + secrets.token_hex(12),
-                              amount=order.total, status=PENDING)
-            payment.pay_url = provider.create_payment(
-                out_trade_no=payment.out_trade_no, amount=payment.amount, subject=f"门店通订单 {order.number}",
-                notify_url=notify_url, return_url=return_url,
-            )
-            uow.session.add(payment)
+        existing = conn.execute(_OPEN_PAYMENT, {"order": order.id, "prov": provider.name, "amt": order.total}).first()
+        if existing is not None:
+            return Payment(**existing._mapping)
+        payment = Payment(order_id=order.id, provider=provider.name, out_trade_no="PAY" + secrets.token_hex(12),
+                          amount=order.total, status=PENDING, created_at=utcnow())
+        payment.pay_url = provider.create_payment(
+            out_trade_no=payment.out_trade_no, amount=payment.amount, subject=f"门店通订单 {order.number}",
+            notify_url=notify_url, return_url=return_url,
+        )
+        insert_object(conn, payment)
     return payment
 
 
-def apply_notification(provider_name: str, body: bytes, headers) -> tuple[Payment, str]:
-    """Verify and apply a payment notification. Returns (payment, outcome) where outcome is
-    'paid', 'duplicate' (already applied: answer success again) or 'refunded' (arrived too late)."""
+def apply_notification(provider_name: str, body: bytes, headers) -> tuple[str, str]:
+    """Verify and apply a payment notification. Returns (out_trade_no, outcome): 'paid', 'duplicate'
+    (already applied: answer success again) or 'refunded' (the order had closed: money sent back)."""
     notification = providers.get(provider_name).parse_notification(body, headers)
     with unit_of_work() as uow:
-        payment = uow.session.execute(
-            select(Payment).where(Payment.out_trade_no == notification.out_trade_no).with_for_update()
-        ).scalar_one_or_none()
-        if payment is None or payment.provider != provider_name:
-            raise NotFound("未知的支付单", code="unknown_payment")
-        if notification.amount != payment.amount:
-            raise Conflict("通知金额与支付单不符", code="amount_mismatch")
-        if payment.status == SUCCEEDED:
-            return payment, "duplicate"
-        order = load_order(uow.session, payment.order_id, lock=True)
-        _mark_succeeded(payment, notification)
-        if order.status == state.PENDING_PAYMENT and order.payment_status == UNPAID:
-            _mark_order_paid(uow, order, payment)
-            return payment, "paid"
-        # The money arrived for an order that is closed or already paid: send it straight back.
-        state.record(uow.session, order, actor=f"provider:{provider_name}", kind="late_payment",
-                     reason=f"订单已是「{state.LABELS[order.status]}」时收到付款,原路退回")
-        refund_payment(uow, payment, payment.amount, reason="迟到的支付通知,自动退款")
-        if order.payment_status == UNPAID:
-            order.payment_status = REFUNDED
-        return payment, "refunded"
+        paid = uow.connection.execute(_PAYMENT_SUCCEEDED, {
+            "otn": notification.out_trade_no, "prov": provider_name, "amt": notification.amount,
+            "txn": notification.provider_txn_id, "paid": notification.paid_at,
+        }).first()
+        if paid is None:
+            return notification.out_trade_no, _not_pending(uow.connection, provider_name, notification)
+        actor = f"provider:{provider_name}"
+        order = uow.connection.execute(_ORDER_PAID, {"oid": paid.order_id, "now": utcnow()}).first()
+        if order is not None:
+            state.ensure_legal(state.PENDING_PAYMENT, state.AWAITING_ACCEPTANCE, order.fulfilment)
+            state.record(uow.session, order, actor=actor, kind="status", from_status=state.PENDING_PAYMENT,
+                         to_status=state.AWAITING_ACCEPTANCE, reason=f"支付成功 {paid.amount / 100:.2f} 元")
+            _announce_paid(uow, order)
+            return notification.out_trade_no, "paid"
+        _refund_late_payment(uow, paid, actor)
+        return notification.out_trade_no, "refunded"
 
 
-def _mark_succeeded(payment: Payment, notification: PaymentNotification) -> None:
-    payment.status = SUCCEEDED
-    payment.provider_txn_id = notification.provider_txn_id
-    payment.paid_at = notification.paid_at
+def _not_pending(connection, provider_name: str, notification) -> str:
+    """Why the payment was not pending: already applied (a repeat), or a notification we must refuse."""
+    payment = connection.execute(_PAYMENT_BY_TRADE_NO, {"otn": notification.out_trade_no}).first()
+    if payment is None or payment.provider != provider_name:
+        raise NotFound("未知的支付单", code="unknown_payment")
+    if notification.amount != payment.amount:
+        raise Conflict("通知金额与支付单不符", code="amount_mismatch")
+    return "duplicate"
 
 
-def _mark_order_paid(uow, order: Order, payment: Payment) -> None:
-    order.payment_status = PAID
-    order.expires_at = None
-    state.transition(uow.session, order, state.AWAITING_ACCEPTANCE, actor=f"provider:{payment.provider}",
-                     reason=f"支付成功 {payment.amount / 100:.2f} 元")
-    uow.publish("order.new", order_id=order.id, location_id=order.location_id, member_id=order.member_id)
-    uow.publish("order.status", order_id=order.id, status=order.status, location_id=order.location_id,
-                member_id=order.member_id, payment_status=order.payment_status)
+def _refund_late_payment(uow, paid, actor: str) -> None:
+    """The money arrived for an order that is closed or already paid: send it straight back."""
+    order = load_order(uow.session, paid.order_id, lock=True)
+    state.record(uow.session, order, actor=actor, kind="late_payment",
+                 reason=f"订单已是「{state.LABELS[order.status]}」时收到付款,原路退回")
+    payment = uow.session.get(Payment, paid.id, populate_existing=True)
+    refund_payment(uow, payment, payment.amount, reason="迟到的支付通知,自动退款")
+    if order.payment_status == UNPAID:
+        order.payment_status = REFUNDED
+
+
+def _announce_paid(uow, order) -> None:
+    common = dict(order_id=order.id, location_id=order.location_id, member_id=order.member_id)
+    uow.publish("order.new", **common)
+    uow.publish("order.status", status=state.AWAITING_ACCEPTANCE, payment_status=PAID, **common)

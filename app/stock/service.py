@@ -2,12 +2,14 @@
 so concurrent requests can never take available below zero: the loser updates 0 rows and is told so.
 This holds on SQLite (writers serialised by BEGIN IMMEDIATE) and on PostgreSQL (row lock, WHERE
 re-evaluated after the wait), and the table's CHECK constraints are the backstop.
+
+The statements are built once (Core, bound parameters): stock moves sit on every order's hot path.
 """
 from __future__ import annotations
 
 from typing import Iterable
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, OutOfStock, ValidationFailed
@@ -15,9 +17,20 @@ from .models import StockItem
 
 MAX_ON_HAND = 10_000_000
 
+_t = StockItem.__table__
+# Parameter names must differ from column names in UPDATE statements.
+_row = (_t.c.location_id == bindparam("loc")) & (_t.c.product_id == bindparam("prod"))
+_qty = bindparam("qty")
 
-def _row(location_id: int, product_id: int):
-    return (StockItem.location_id == location_id) & (StockItem.product_id == product_id)
+_RESERVE = update(_t).where(_row, _t.c.on_hand - _t.c.reserved >= _qty).values(reserved=_t.c.reserved + _qty)
+_RELEASE = update(_t).where(_row, _t.c.reserved >= _qty).values(reserved=_t.c.reserved - _qty)
+_COMMIT = update(_t).where(_row, _t.c.reserved >= _qty).values(on_hand=_t.c.on_hand - _qty, reserved=_t.c.reserved - _qty)
+_RESTOCK = update(_t).where(_row).values(on_hand=_t.c.on_hand + _qty)
+_SET = update(_t).where(_row, _t.c.reserved <= bindparam("count")).values(on_hand=bindparam("count"))
+_ADJUST = update(_t).where(
+    _row, _t.c.on_hand + bindparam("delta") >= _t.c.reserved, _t.c.on_hand + bindparam("delta") <= MAX_ON_HAND
+).values(on_hand=_t.c.on_hand + bindparam("delta"))
+_GET = select(_t.c.on_hand, _t.c.reserved).where(_row)
 
 
 def _ordered(lines: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
@@ -25,16 +38,16 @@ def _ordered(lines: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return sorted(lines)
 
 
+def _run(session, statement, location_id: int, product_id: int, **params) -> int:
+    return session.connection().execute(
+        statement, {"loc": location_id, "prod": product_id, **params}
+    ).rowcount
+
+
 def reserve(session, location_id: int, lines: Iterable[tuple[int, int]]) -> None:
     """Reserve (product_id, qty) lines at a location, all or nothing (the caller's transaction)."""
     for product_id, qty in _ordered(lines):
-        result = session.execute(
-            update(StockItem)
-            .where(_row(location_id, product_id), StockItem.on_hand - StockItem.reserved >= qty)
-            .values(reserved=StockItem.reserved + qty)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
+        if _run(session, _RESERVE, location_id, product_id, qty=qty) != 1:
             raise OutOfStock(
                 "库存不足", details={"location_id": location_id, "product_id": product_id, "qty": qty}
             )
@@ -43,37 +56,24 @@ def reserve(session, location_id: int, lines: Iterable[tuple[int, int]]) -> None
 def release(session, location_id: int, lines: Iterable[tuple[int, int]]) -> None:
     """Give reserved units back to available (cancel, expiry)."""
     for product_id, qty in _ordered(lines):
-        _apply(session, location_id, product_id, StockItem.reserved >= qty, reserved=StockItem.reserved - qty)
+        _expect_one(_run(session, _RELEASE, location_id, product_id, qty=qty), location_id, product_id)
 
 
 def commit(session, location_id: int, lines: Iterable[tuple[int, int]]) -> None:
     """Goods left the building (hand-over, shipped): on-hand and reserved both fall."""
     for product_id, qty in _ordered(lines):
-        _apply(
-            session, location_id, product_id, StockItem.reserved >= qty,
-            on_hand=StockItem.on_hand - qty, reserved=StockItem.reserved - qty,
-        )
+        _expect_one(_run(session, _COMMIT, location_id, product_id, qty=qty), location_id, product_id)
 
 
 def restock(session, location_id: int, lines: Iterable[tuple[int, int]]) -> None:
     """Goods came back (rejection at the door, return): on-hand rises."""
     for product_id, qty in _ordered(lines):
-        if not _apply_rows(session, location_id, product_id, True, on_hand=StockItem.on_hand + qty):
-            session.add(StockItem(location_id=location_id, product_id=product_id, on_hand=qty, reserved=0))
-            session.flush()
+        if not _run(session, _RESTOCK, location_id, product_id, qty=qty):
+            _create(session, location_id, product_id, qty)
 
 
-def _apply_rows(session, location_id, product_id, condition, **values) -> int:
-    return session.execute(
-        update(StockItem)
-        .where(_row(location_id, product_id), condition)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-
-
-def _apply(session, location_id, product_id, condition, **values) -> None:
-    if _apply_rows(session, location_id, product_id, condition, **values) != 1:
+def _expect_one(rowcount: int, location_id: int, product_id: int) -> None:
+    if rowcount != 1:
         raise Conflict(
             "库存记录与订单不一致", code="stock_inconsistent",
             details={"location_id": location_id, "product_id": product_id},
@@ -84,13 +84,12 @@ def set_on_hand(session, location_id: int, product_id: int, on_hand: int) -> Sto
     """HQ count: set on-hand, refusing a figure below what orders already reserve."""
     if not 0 <= on_hand <= MAX_ON_HAND:
         raise ValidationFailed(f"on_hand 必须在 0 到 {MAX_ON_HAND} 之间", code="invalid_quantity")
-    updated = _apply_rows(session, location_id, product_id, StockItem.reserved <= on_hand, on_hand=on_hand)
-    if not updated:
+    if not _run(session, _SET, location_id, product_id, count=on_hand):
         if get(session, location_id, product_id) is not None:
             raise Conflict("在手库存不能低于已预留数量", code="on_hand_below_reserved")
         try:
             with session.begin_nested():
-                session.add(StockItem(location_id=location_id, product_id=product_id, on_hand=on_hand, reserved=0))
+                _create(session, location_id, product_id, on_hand)
         except IntegrityError:
             # Someone created the row between our UPDATE and INSERT: apply the count to it.
             return set_on_hand(session, location_id, product_id, on_hand)
@@ -103,27 +102,30 @@ def adjust_on_hand(session, location_id: int, product_id: int, delta: int) -> St
         raise ValidationFailed("调整数量无效", code="invalid_quantity")
     if get(session, location_id, product_id) is None:
         return set_on_hand(session, location_id, product_id, delta)
-    updated = _apply_rows(
-        session, location_id, product_id,
-        (StockItem.on_hand + delta >= StockItem.reserved) & (StockItem.on_hand + delta <= MAX_ON_HAND),
-        on_hand=StockItem.on_hand + delta,
-    )
-    if not updated:
+    if not _run(session, _ADJUST, location_id, product_id, delta=delta):
         raise Conflict("调整后在手库存将低于已预留数量", code="on_hand_below_reserved")
     return get(session, location_id, product_id)
 
 
+def _create(session, location_id: int, product_id: int, on_hand: int) -> None:
+    session.connection().execute(
+        insert(_t), {"location_id": location_id, "product_id": product_id, "on_hand": on_hand, "reserved": 0}
+    )
+
+
 def get(session, location_id: int, product_id: int) -> StockItem | None:
-    return session.execute(
-        select(StockItem).where(_row(location_id, product_id)).execution_options(populate_existing=True)
-    ).scalar_one_or_none()
+    """The row as it is now in this transaction (a detached snapshot, not tracked by the session)."""
+    row = session.connection().execute(_GET, {"loc": location_id, "prod": product_id}).first()
+    if row is None:
+        return None
+    return StockItem(location_id=location_id, product_id=product_id, on_hand=row.on_hand, reserved=row.reserved)
 
 
 def available_map(session, location_ids: Iterable[int], product_ids: Iterable[int]) -> dict[tuple[int, int], int]:
     """{(location_id, product_id): available} for the given locations and products."""
-    rows = session.execute(
-        select(StockItem.location_id, StockItem.product_id, StockItem.on_hand - StockItem.reserved).where(
-            StockItem.location_id.in_(list(location_ids)), StockItem.product_id.in_(list(product_ids))
+    rows = session.connection().execute(
+        select(_t.c.location_id, _t.c.product_id, _t.c.on_hand - _t.c.reserved).where(
+            _t.c.location_id.in_(list(location_ids)), _t.c.product_id.in_(list(product_ids))
         )
     )
     return {(loc, prod): avail for loc, prod, avail in rows}

@@ -13,7 +13,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
-from sqlalchemy import event, insert
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .events import DomainEvent, dispatch
@@ -89,27 +89,3 @@ def unit_of_work() -> Iterator[UnitOfWork]:
     for callback in uow._after_commit:
         callback()
 
-
-_inserts: dict = {}
-
-
-def insert_object(connection, obj) -> None:
-    """INSERT a new mapped object with one Core statement instead of an ORM flush, and set its id.
-
-    Only attributes set on the object are sent; the table's column defaults fill in the rest.
-    The object stays outside the session: it is the record of what was written."""
-    table = obj.__table__
-    statement = _inserts.get(table)
-    if statement is None:
-        statement = _inserts[table] = insert(table).returning(table.c.id)
-    values = {c.key: obj.__dict__[c.key] for c in table.columns if c.key in obj.__dict__}
-    obj.id = connection.execute(statement, values).scalar_one()
-
-
-def insert_many(connection, objects: list) -> None:
-    """INSERT several new objects of one mapped class in one executemany (ids not needed)."""
-    if not objects:
-        return
-    table = objects[0].__table__
-    rows = [{c.key: o.__dict__[c.key] for c in table.columns if c.key in o.__dict__} for o in objects]
-    connection.execute(insert(table), rows)

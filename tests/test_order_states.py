@@ -2,9 +2,10 @@
 import itertools
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from app.orders import state
-from app.orders.models import FULFILMENTS, Order
+from app.orders.models import FULFILMENTS, Order, OrderEvent
 
 from .factories import build_chain, stock_row
 from .helpers import get_order, pay, place
@@ -33,35 +34,32 @@ LEGAL = {
 }
 
 
-class FakeSession:
-    """Stands in for the database: records the rows the state machine inserts."""
-
-    def __init__(self):
-        self.added = []
-
-    def connection(self):
-        return self
-
-    def execute(self, statement, rows):
-        assert statement.table.name == "order_events"
-        self.added.extend(rows)
+@pytest.fixture(scope="module")
+def history_db():
+    """A bare in-memory database holding just the history table the state machine writes to."""
+    engine = create_engine("sqlite://")
+    OrderEvent.__table__.create(engine)
+    yield engine
+    engine.dispose()
 
 
 @pytest.mark.parametrize("from_status,to_status,fulfilment", list(itertools.product(ALL_STATUSES, ALL_STATUSES, FULFILMENTS)))
-def test_every_transition_is_allowed_exactly_when_legal(from_status, to_status, fulfilment):
+def test_every_transition_is_allowed_exactly_when_legal(history_db, from_status, to_status, fulfilment):
     order = Order(id=1, status=from_status, fulfilment=fulfilment)
-    session = FakeSession()
-    if (from_status, to_status, fulfilment) in LEGAL:
-        event = state.transition(session, order, to_status, actor="test", reason="why")
-        assert order.status == to_status
-        assert (event.from_status, event.to_status, event.actor, event.reason) == (from_status, to_status, "test", "why")
-        assert [(r["order_id"], r["from_status"], r["to_status"], r["actor"]) for r in session.added] == [
-            (1, from_status, to_status, "test")]
-    else:
-        with pytest.raises(state.IllegalTransition) as info:
-            state.transition(session, order, to_status, actor="test")
-        assert info.value.code == "illegal_transition"
-        assert order.status == from_status and session.added == []
+    with history_db.connect() as connection:
+        if (from_status, to_status, fulfilment) in LEGAL:
+            event = state.transition(connection, order, to_status, actor="test", reason="why")
+            assert order.status == to_status
+            assert (event.from_status, event.to_status, event.actor, event.reason) == (from_status, to_status, "test", "why")
+        else:
+            with pytest.raises(state.IllegalTransition) as info:
+                state.transition(connection, order, to_status, actor="test")
+            assert info.value.code == "illegal_transition"
+            assert order.status == from_status
+        written = connection.execute(text("select order_id, from_status, to_status, actor from order_events")).all()
+        expected = [(1, from_status, to_status, "test")] if (from_status, to_status, fulfilment) in LEGAL else []
+        assert [tuple(r) for r in written] == expected
+        connection.rollback()
 
 
 def test_terminal_statuses_have_no_way_out():

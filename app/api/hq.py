@@ -33,9 +33,9 @@ def set_stock():
         if product is None:
             raise NotFound("商品不存在", code="unknown_sku", details={"skus": [sku]})
         if has_on_hand:
-            item = stock.set_on_hand(uow.session, location.id, product.id, value)
+            item = stock.set_on_hand(uow.connection, location.id, product.id, value)
         else:
-            item = stock.adjust_on_hand(uow.session, location.id, product.id, value)
+            item = stock.adjust_on_hand(uow.connection, location.id, product.id, value)
         result = {"location_id": location.id, "sku": sku, "on_hand": item.on_hand, "reserved": item.reserved,
                   "available": item.available}
     return jsonify(result)

@@ -46,8 +46,7 @@ def get_order(order_id: int):
     connection = db.session.connection()
     order = queries.order_row(connection, order_id)
     lifecycle.check_access(order, principal())
-    lines = queries.lines_by_order(connection, [order.id])[order.id]
-    return jsonify(order_dict(order, lines, queries.events_of(connection, order.id)))
+    return jsonify(order_dict(order, queries.lines_of(connection, order.id), queries.events_of(connection, order.id)))
 
 
 @bp.post("/orders/<int:order_id>/pay")

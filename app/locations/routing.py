@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import bindparam, select
 
 from ..errors import NotFound, OutOfStock, ValidationFailed
+from ..fastsql import FastStatement
 from ..stock.service import available_map
 from .address import Address
 from .geo import distance_m, inside_fence
@@ -98,15 +99,15 @@ def route_to_warehouse(session, address: Address | None, lines: list[tuple[int, 
     return RoutingDecision(warehouse, "express", f"{warehouse.name}整单有货")
 
 
-_STORE_BY_ID = select(Location.__table__.c.id, Location.__table__.c.name, Location.__table__.c.kind,
-                      Location.__table__.c.active).where(Location.__table__.c.id == bindparam("id"))
+_STORE_BY_ID = FastStatement(select(Location.__table__.c.id, Location.__table__.c.name, Location.__table__.c.kind,
+                                   Location.__table__.c.active).where(Location.__table__.c.id == bindparam("id")))
 
 
 def pickup_store(session, store_id):
     """The active store a shopper named (a row with id, name, kind), or a 4xx."""
     if not isinstance(store_id, int) or isinstance(store_id, bool):
         raise ValidationFailed("门店自提需要 store_id(整数)", code="invalid_store")
-    store = session.connection().execute(_STORE_BY_ID, {"id": store_id}).first()
+    store = _STORE_BY_ID.first(session.connection(), {"id": store_id})
     if store is None or not store.active or store.kind != STORE:
         raise NotFound("门店不存在或已停用", code="store_not_found")
     return store
@@ -115,7 +116,7 @@ def pickup_store(session, store_id):
 def _holding_whole_order(session, locations: list[Location], lines: list[tuple[int, int]]) -> list[Location]:
     if not locations:
         return []
-    available = available_map(session, [loc.id for loc in locations], [p for p, _ in lines])
+    available = available_map(session.connection(), [loc.id for loc in locations], [p for p, _ in lines])
     return [loc for loc in locations if all(available.get((loc.id, p), 0) >= q for p, q in lines)]
 
 

@@ -87,9 +87,9 @@ def advance(order_id: int, to_status: str, who: Principal, reason: str = "", *,
         if to_status in (state.REJECTED, state.CANCELLED, state.EXPIRED):
             raise Forbidden("请使用对应的拒签或取消操作", code="wrong_action")
         goods_leave = (to_status == state.SHIPPED) or (to_status == state.COMPLETED and order.status == state.READY_FOR_PICKUP)
-        state.transition(uow.session, order, to_status, actor=who.actor, reason=reason)
+        state.transition(uow.connection, order, to_status, actor=who.actor, reason=reason)
         if goods_leave:
-            stock.commit(uow.session, order.location_id, _lines(order))
+            stock.commit(uow.connection, order.location_id, _lines(order))
         _announce(uow, order)
     return order
 
@@ -100,7 +100,7 @@ def mark_ready(order_id: int, who: Principal, reason: str = "") -> Order:
         order = load_order(uow.session, order_id, lock=True)
         _check_staff(order, who)
         to_status = state.READY_FOR_PICKUP if order.fulfilment == PICKUP else state.READY_TO_SHIP
-        state.transition(uow.session, order, to_status, actor=who.actor, reason=reason)
+        state.transition(uow.connection, order, to_status, actor=who.actor, reason=reason)
         _announce(uow, order)
     return order
 
@@ -110,8 +110,8 @@ def reject_delivery(order_id: int, who: Principal, reason: str = "") -> Order:
     with unit_of_work() as uow:
         order = load_order(uow.session, order_id, lock=True)
         _check_staff(order, who)
-        state.transition(uow.session, order, state.REJECTED, actor=who.actor, reason=reason or "客户拒签")
-        stock.restock(uow.session, order.location_id, _lines(order))
+        state.transition(uow.connection, order, state.REJECTED, actor=who.actor, reason=reason or "客户拒签")
+        stock.restock(uow.connection, order.location_id, _lines(order))
         refunds.refund_order_in_full(uow, order, actor=who.actor, reason="拒签退款")
         _announce(uow, order)
     return order
@@ -127,9 +127,9 @@ def staff_cancel(order_id: int, who: Principal, reason: str) -> Order:
 
 def _close(uow, order: Order, to_status: str, *, actor: str, reason: str) -> None:
     held = order.status in state.HOLDS_RESERVATION
-    state.transition(uow.session, order, to_status, actor=actor, reason=reason)
+    state.transition(uow.connection, order, to_status, actor=actor, reason=reason)
     if held:
-        stock.release(uow.session, order.location_id, _lines(order))
+        stock.release(uow.connection, order.location_id, _lines(order))
     order.expires_at = None
     if order.payment_status == PAID:
         refunds.refund_order_in_full(uow, order, actor=actor, reason=f"{state.LABELS[to_status]}退款")

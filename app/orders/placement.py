@@ -5,6 +5,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass
+from types import SimpleNamespace
 from datetime import timedelta
 
 from sqlalchemy import bindparam, insert, select
@@ -12,26 +13,30 @@ from sqlalchemy.exc import IntegrityError
 
 from ..catalog.models import Product
 from ..clock import utcnow
-from ..database import insert_many, insert_object, unit_of_work
+from ..database import unit_of_work
 from ..errors import Conflict, NotFound, ValidationFailed
+from ..fastsql import FastStatement
 from ..locations.address import Address, parse_address
 from ..locations.routing import pickup_store, route_delivery, route_to_warehouse, store_serves
 from ..stock import service as stock
 from . import pricing, state
-from .models import COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAYMENT_METHODS, PICKUP, STORE_DELIVERY, IdempotencyKey, Order, OrderLine
+from .models import COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAYMENT_METHODS, PICKUP, STORE_DELIVERY, UNPAID, IdempotencyKey, Order, OrderLine
 
 MAX_LINES = 50
 MAX_QTY_PER_LINE = 999
 MAX_IDEMPOTENCY_KEY = 100
 
-# Placing an order is the hottest write path: prebuilt Core statements, no ORM flush.
+# Placing an order is the hottest write path: prebuilt statements, no ORM objects or flush.
 _products = Product.__table__
-_PRODUCTS_BY_SKU = select(_products).where(_products.c.sku.in_(bindparam("skus", expanding=True)))
+_PRODUCT_BY_SKU = FastStatement(select(_products).where(_products.c.sku == bindparam("sku")))
 _keys = IdempotencyKey.__table__
-_KEY_LOOKUP = select(_keys.c.request_hash, _keys.c.order_id).where(
+_KEY_LOOKUP = FastStatement(select(_keys.c.request_hash, _keys.c.order_id).where(
     _keys.c.member_id == bindparam("member"), _keys.c.key == bindparam("k")
-)
-_KEY_INSERT = insert(_keys)
+))
+_KEY_INSERT = FastStatement(insert(_keys))
+_orders, _lines = Order.__table__, OrderLine.__table__
+_ORDER_INSERT = FastStatement(insert(_orders).returning(_orders.c.id))
+_LINE_INSERT = FastStatement(insert(_lines))
 
 
 @dataclass(frozen=True)
@@ -101,8 +106,11 @@ def request_fingerprint(body) -> str:
 
 def place_order(request: OrderRequest, *, member_id: int | None, channel: str = MALL, actor: str,
                 idempotency_key: str | None = None, fingerprint: str = "",
-                payment_timeout_seconds: int = 900) -> tuple[Order, bool]:
-    """Place the order; returns (order, created). A repeated Idempotency-Key returns the first order."""
+                payment_timeout_seconds: int = 900) -> tuple[object, bool]:
+    """Place the order; returns (order, created). A repeated Idempotency-Key returns the first order.
+
+    The order is the stored Order on a replay, else a plain record of the row just written: either
+    has the Order's attributes and `lines`."""
     if idempotency_key is not None and (not idempotency_key or len(idempotency_key) > MAX_IDEMPOTENCY_KEY):
         raise ValidationFailed("Idempotency-Key 长度必须在 1 到 100 之间", code="invalid_idempotency_key")
     try:
@@ -113,7 +121,7 @@ def place_order(request: OrderRequest, *, member_id: int | None, channel: str = 
                     return existing, False
             order = _write_order(uow, request, member_id, channel, actor, payment_timeout_seconds)
             if idempotency_key and member_id is not None:
-                uow.connection.execute(_KEY_INSERT, {"member_id": member_id, "key": idempotency_key,
+                _KEY_INSERT.execute(uow.connection, {"member_id": member_id, "key": idempotency_key,
                                                      "request_hash": fingerprint, "order_id": order.id,
                                                      "created_at": order.created_at})
     except IntegrityError:
@@ -129,7 +137,7 @@ def place_order(request: OrderRequest, *, member_id: int | None, channel: str = 
 
 
 def _replay(session, member_id: int, key: str, fingerprint: str) -> Order | None:
-    record = session.connection().execute(_KEY_LOOKUP, {"member": member_id, "k": key}).first()
+    record = _KEY_LOOKUP.first(session.connection(), {"member": member_id, "k": key})
     if record is None:
         return None
     if record.request_hash != fingerprint:
@@ -137,43 +145,45 @@ def _replay(session, member_id: int, key: str, fingerprint: str) -> Order | None
     return session.get(Order, record.order_id)
 
 
-def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_timeout_seconds) -> Order:
-    session = uow.session
-    products = _products_for(session, [sku for sku, _ in request.items])
+def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_timeout_seconds):
+    """Route, reserve and write the order; returns a plain record of what was written (for the response)."""
+    connection = uow.connection
+    products = _products_for(connection, [sku for sku, _ in request.items])
     lines = [(products[sku].id, qty) for sku, qty in request.items]
-    location, fulfilment, reason = _route(session, request, lines)
+    location, fulfilment, reason = _route(uow.session, request, lines)
     if request.payment == COD and fulfilment != STORE_DELIVERY:
         raise Conflict("附近门店无法整单供货,该订单需由总仓发货,不支持货到付款", code="cod_not_available")
-    stock.reserve(session, location.id, lines)
+    stock.reserve(connection, location.id, lines)
 
     order_lines = [_line(products[sku], qty) for sku, qty in request.items]
-    goods_total = sum(line.line_total for line in order_lines)
+    goods_total = sum(line["line_total"] for line in order_lines)
     fee = pricing.delivery_fee(fulfilment, goods_total)
     now = utcnow()
     online = request.payment == ONLINE
-    order = Order(
+    values = dict(
         number=_order_number(now), member_id=member_id, channel=channel, fulfilment=fulfilment,
-        location_id=location.id, payment_method=request.payment,
+        location_id=location.id, payment_method=request.payment, payment_status=UNPAID,
         status=state.PENDING_PAYMENT if online else state.AWAITING_ACCEPTANCE,
         routing_reason=reason[:200], address=request.address.to_dict() if request.address else None,
         contact_name=request.contact_name, contact_phone=request.contact_phone, note=request.note,
         goods_total=goods_total, delivery_fee=fee, total=goods_total + fee, created_at=now, updated_at=now,
-        expires_at=now + timedelta(seconds=payment_timeout_seconds) if online else None, lines=order_lines,
+        expires_at=now + timedelta(seconds=payment_timeout_seconds) if online else None,
     )
-    insert_object(uow.connection, order)
+    order_id = _ORDER_INSERT.first(connection, values).id
     for line in order_lines:
-        line.order_id = order.id
-    insert_many(uow.connection, order_lines)
-    state.record(session, order, actor=actor, kind="placed", to_status=order.status, reason=reason)
+        line["order_id"] = order_id
+    _LINE_INSERT.execute_many(connection, order_lines)
+    order = SimpleNamespace(id=order_id, lines=[SimpleNamespace(**line) for line in order_lines], **values)
+    state.record(connection, order, actor=actor, kind="placed", to_status=order.status, reason=reason)
     if not online:
         uow.publish("order.new", order_id=order.id, location_id=order.location_id, member_id=member_id)
     return order
 
 
-def _products_for(session, skus: list[str]) -> dict:
+def _products_for(connection, skus: list[str]) -> dict:
     """{sku: product row} for the requested SKUs; unknown or delisted ones are refused together."""
-    found = {p.sku: p for p in session.connection().execute(_PRODUCTS_BY_SKU, {"skus": skus})}
-    unknown = [sku for sku in skus if sku not in found or not found[sku].active]
+    found = {sku: _PRODUCT_BY_SKU.first(connection, {"sku": sku}) for sku in skus}
+    unknown = [sku for sku, product in found.items() if product is None or not product.active]
     if unknown:
         raise NotFound("商品不存在或已下架", code="unknown_sku", details={"skus": unknown})
     return found
@@ -195,11 +205,11 @@ def _route(session, request: OrderRequest, lines):
     return decision.location, decision.fulfilment, decision.reason
 
 
-def _line(product, qty: int) -> OrderLine:
+def _line(product, qty: int) -> dict:
     price = pricing.piece_price(product)
     weighed = pricing.is_weighed(product)
-    return OrderLine(product_id=product.id, sku=product.sku, name=product.name, qty=qty, unit_price=price,
-                     line_total=price * qty, standard_weight_g=product.standard_weight_g if weighed else None)
+    return dict(product_id=product.id, sku=product.sku, name=product.name, qty=qty, unit_price=price,
+                line_total=price * qty, standard_weight_g=product.standard_weight_g if weighed else None)
 
 
 def _order_number(now) -> str:

@@ -8,22 +8,29 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 
 from ..errors import NotFound
+from ..fastsql import FastStatement
 from .models import Order, OrderEvent, OrderLine
 
 _orders, _lines, _events = Order.__table__, OrderLine.__table__, OrderEvent.__table__
-_ORDER = select(_orders).where(_orders.c.id == bindparam("id"))
+_ORDER = FastStatement(select(_orders).where(_orders.c.id == bindparam("id")))
+_LINES_OF_ORDER = FastStatement(select(_lines).where(_lines.c.order_id == bindparam("id")).order_by(_lines.c.id))
 _LINES = select(_lines).where(_lines.c.order_id.in_(bindparam("ids", expanding=True))).order_by(_lines.c.id)
-_EVENTS = select(_events).where(_events.c.order_id == bindparam("id")).order_by(_events.c.id)
+_EVENTS = FastStatement(select(_events).where(_events.c.order_id == bindparam("id")).order_by(_events.c.id))
 
 
 def order_row(connection, order_id):
-    row = connection.execute(_ORDER, {"id": order_id}).first()
+    row = _ORDER.first(connection, {"id": order_id})
     if row is None:
         raise NotFound("订单不存在", code="order_not_found")
     return row
 
 
+def lines_of(connection, order_id: int) -> list:
+    return _LINES_OF_ORDER.execute(connection, {"id": order_id})
+
+
 def lines_by_order(connection, order_ids: list[int]) -> dict[int, list]:
+    """Lines of many orders in one query (lists of orders)."""
     grouped: dict[int, list] = {order_id: [] for order_id in order_ids}
     if order_ids:
         for line in connection.execute(_LINES, {"ids": order_ids}):
@@ -32,7 +39,7 @@ def lines_by_order(connection, order_ids: list[int]) -> dict[int, list]:
 
 
 def events_of(connection, order_id: int) -> list:
-    return connection.execute(_EVENTS, {"id": order_id}).all()
+    return _EVENTS.execute(connection, {"id": order_id})
 
 
 def list_orders(connection, *, member_id=None, location_id=None, statuses=None, status=None,

@@ -4,10 +4,14 @@ Payment status is kept apart (orders.payment_status); this graph is about the go
 """
 from __future__ import annotations
 
+from sqlalchemy import insert
+
 from ..clock import utcnow
-from ..database import insert_many
+from ..fastsql import FastStatement
 from ..errors import IllegalTransition
 from .models import EXPRESS, PICKUP, STORE_DELIVERY, Order, OrderEvent
+
+_INSERT_EVENT = FastStatement(insert(OrderEvent.__table__))
 
 PENDING_PAYMENT = "pending_payment"
 AWAITING_ACCEPTANCE = "awaiting_acceptance"
@@ -74,21 +78,22 @@ def ensure_legal(from_status: str, to_status: str, fulfilment: str) -> None:
         )
 
 
-def transition(session, order: Order, to_status: str, *, actor: str, reason: str = "", kind: str = "status") -> OrderEvent:
+def transition(connection, order: Order, to_status: str, *, actor: str, reason: str = "", kind: str = "status") -> OrderEvent:
     """Move the order to `to_status` or refuse with IllegalTransition; record who, when, from, to, why."""
     ensure_legal(order.status, to_status, order.fulfilment)
     from_status = order.status
     order.status = to_status
     order.updated_at = utcnow()
-    return record(session, order, actor=actor, kind=kind, from_status=from_status, to_status=to_status, reason=reason)
+    return record(connection, order, actor=actor, kind=kind, from_status=from_status, to_status=to_status, reason=reason)
 
 
-def record(session, order: Order, *, actor: str, kind: str, reason: str = "",
+def record(connection, order, *, actor: str, kind: str, reason: str = "",
            from_status: str | None = None, to_status: str | None = None) -> OrderEvent:
     """Append a history entry (also used for entries that are not a status change: a refund, a late payment).
 
-    Written with one Core INSERT (no ORM flush): history is append-only, nothing reads the object back."""
+    Written with one prebuilt INSERT (no ORM flush): history is append-only, nothing reads the object back."""
     event = OrderEvent(order_id=order.id, actor=actor, kind=kind, from_status=from_status,
                        to_status=to_status, reason=reason, at=utcnow())
-    insert_many(session.connection(), [event])
+    _INSERT_EVENT.execute(connection, {"order_id": order.id, "actor": actor, "kind": kind, "from_status": from_status,
+                                       "to_status": to_status, "reason": reason, "at": event.at})
     return event

@@ -52,7 +52,7 @@ def refund_order_in_full(uow, order, *, actor: str, reason: str) -> int:
             total += amount
     if total:
         order.payment_status = REFUNDED
-        state.record(uow.session, order, actor=actor, kind="refund", reason=f"{reason}:原路退回 {total / 100:.2f} 元")
+        state.record(uow.connection, order, actor=actor, kind="refund", reason=f"{reason}:原路退回 {total / 100:.2f} 元")
     return total
 
 

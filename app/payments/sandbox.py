@@ -18,14 +18,15 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from itsdangerous import BadSignature as BadToken, URLSafeSerializer
-from sqlalchemy import DateTime, Integer, String, bindparam, select, update
+from sqlalchemy import DateTime, Integer, String, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
-from ..database import insert_many, unit_of_work
+from ..database import unit_of_work
 from ..errors import Conflict, NotFound
 from ..extensions import db
+from ..fastsql import FastStatement
 from .provider import BadSignature, PaymentNotification, PaymentProvider, RefundFailed
 
 log = logging.getLogger(__name__)
@@ -63,10 +64,11 @@ class SandboxRefund(db.Model):
 
 
 _txns = SandboxTransaction.__table__
-_TXN = select(_txns).where(_txns.c.txn_id == bindparam("id"))
-_AFTER_ATTEMPT = update(_txns).where(_txns.c.txn_id == bindparam("id")).values(
+_TXN = FastStatement(select(_txns).where(_txns.c.txn_id == bindparam("id")))
+_INSERT_TXN = FastStatement(insert(_txns))
+_AFTER_ATTEMPT = FastStatement(update(_txns).where(_txns.c.txn_id == bindparam("id")).values(
     notify_status=bindparam("st"), notify_attempts=bindparam("n"), next_notify_at=bindparam("at")
-)
+))
 
 # Sends (url, body, headers) and returns the HTTP status; swapped for the test client in tests.
 Transport = Callable[[str, bytes, dict], int]
@@ -149,7 +151,7 @@ class SandboxProvider(PaymentProvider):
         )
         try:
             with unit_of_work() as uow:
-                insert_many(uow.connection, [txn])
+                _INSERT_TXN.execute(uow.connection, {c.key: getattr(txn, c.key) for c in _txns.columns})
                 uow.after_commit(lambda: self._spawn(self.deliver, txn.txn_id))
         except IntegrityError as exc:
             raise Conflict("该订单已支付", code="already_paid") from exc
@@ -167,8 +169,7 @@ class SandboxProvider(PaymentProvider):
 
     def deliver(self, txn_id: str) -> bool:
         """One delivery attempt; on failure schedule the next by the retry table."""
-        connection = db.session.connection()
-        txn = connection.execute(_TXN, {"id": txn_id}).first()
+        txn = _TXN.first(db.session.connection(), {"id": txn_id})
         db.session.rollback()  # no transaction stays open across the network call
         if txn is None or txn.notify_status != NOTIFY_PENDING:
             return False
@@ -187,7 +188,7 @@ class SandboxProvider(PaymentProvider):
         else:
             outcome = {"st": NOTIFY_PENDING, "at": utcnow() + timedelta(seconds=RETRY_DELAYS_SECONDS[attempts - 1])}
         with unit_of_work() as uow:
-            uow.connection.execute(_AFTER_ATTEMPT, {"id": txn_id, "n": attempts, **outcome})
+            _AFTER_ATTEMPT.execute(uow.connection, {"id": txn_id, "n": attempts, **outcome})
         return delivered
 
     def deliver_due(self, limit: int = 100) -> int:

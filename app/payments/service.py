@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import secrets
 
-from sqlalchemy import bindparam, select, update
+from types import SimpleNamespace
+
+from sqlalchemy import bindparam, insert, select, update
 
 from ..accounts.auth import Principal
 from ..clock import utcnow
-from ..database import insert_object, unit_of_work
+from ..database import unit_of_work
 from ..errors import Conflict, NotFound
+from ..fastsql import FastStatement
 from ..orders import state
 from ..orders.lifecycle import check_access, load_order
 from ..orders.models import ONLINE, PAID, REFUNDED, UNPAID, Order
-from ..orders.queries import order_row
 from . import provider as providers
 from .models import PENDING, SUCCEEDED, Payment
 from .refunds import refund_payment
@@ -25,21 +27,22 @@ from .refunds import refund_payment
 DEFAULT_PROVIDER = "sandbox"
 
 _orders, _payments = Order.__table__, Payment.__table__
-_LOCK_ORDER = select(_orders.c.id).where(_orders.c.id == bindparam("id")).with_for_update()
-_OPEN_PAYMENT = select(_payments).where(
+_LOCK_ORDER = FastStatement(select(_orders).where(_orders.c.id == bindparam("id")).with_for_update())
+_OPEN_PAYMENT = FastStatement(select(_payments).where(
     _payments.c.order_id == bindparam("order"), _payments.c.status == PENDING,
     _payments.c.provider == bindparam("prov"), _payments.c.amount == bindparam("amt"),
-).limit(1)
+).limit(1))
+_INSERT_PAYMENT = FastStatement(insert(_payments).returning(_payments.c.id))
 # Parameter names differ from column names, as UPDATE statements require.
-_PAYMENT_SUCCEEDED = (
+_PAYMENT_SUCCEEDED = FastStatement(
     update(_payments)
     .where(_payments.c.out_trade_no == bindparam("otn"), _payments.c.provider == bindparam("prov"),
            _payments.c.amount == bindparam("amt"), _payments.c.status == PENDING)
     .values(status=SUCCEEDED, provider_txn_id=bindparam("txn"), paid_at=bindparam("paid"))
     .returning(_payments.c.id, _payments.c.order_id, _payments.c.amount, _payments.c.provider)
 )
-_PAYMENT_BY_TRADE_NO = select(_payments).where(_payments.c.out_trade_no == bindparam("otn"))
-_ORDER_PAID = (
+_PAYMENT_BY_TRADE_NO = FastStatement(select(_payments).where(_payments.c.out_trade_no == bindparam("otn")))
+_ORDER_PAID = FastStatement(
     update(_orders)
     .where(_orders.c.id == bindparam("oid"), _orders.c.status == state.PENDING_PAYMENT, _orders.c.payment_status == UNPAID)
     .values(status=state.AWAITING_ACCEPTANCE, payment_status=PAID, expires_at=None, updated_at=bindparam("now"))
@@ -48,29 +51,29 @@ _ORDER_PAID = (
 
 
 def start_payment(order_id: int, who: Principal, *, notify_url: str, return_url: str,
-                  provider_name: str = DEFAULT_PROVIDER) -> Payment:
-    """Open (or reopen) the payment for an unpaid online order; returns it with its pay URL."""
+                  provider_name: str = DEFAULT_PROVIDER):
+    """Open (or reopen) the payment for an unpaid online order; returns its record, with the pay URL."""
     provider = providers.get(provider_name)
     with unit_of_work() as uow:
         conn = uow.connection
-        conn.execute(_LOCK_ORDER, {"id": order_id})  # one payment attempt per order at a time
-        order = order_row(conn, order_id)
+        order = _LOCK_ORDER.first(conn, {"id": order_id})  # one payment attempt per order at a time
+        if order is None:
+            raise NotFound("订单不存在", code="order_not_found")
         check_access(order, who)
         if order.payment_method != ONLINE:
             raise Conflict("货到付款订单无需在线支付", code="not_online_payment")
         if order.status != state.PENDING_PAYMENT or order.payment_status != UNPAID:
             raise Conflict(f"订单状态为「{state.LABELS[order.status]}」,不能支付", code="not_payable")
-        existing = conn.execute(_OPEN_PAYMENT, {"order": order.id, "prov": provider.name, "amt": order.total}).first()
+        existing = _OPEN_PAYMENT.first(conn, {"order": order.id, "prov": provider.name, "amt": order.total})
         if existing is not None:
-            return Payment(**existing._mapping)
-        payment = Payment(order_id=order.id, provider=provider.name, out_trade_no="PAY" + secrets.token_hex(12),
-                          amount=order.total, status=PENDING, created_at=utcnow())
-        payment.pay_url = provider.create_payment(
-            out_trade_no=payment.out_trade_no, amount=payment.amount, subject=f"门店通订单 {order.number}",
-            notify_url=notify_url, return_url=return_url,
-        )
-        insert_object(conn, payment)
-    return payment
+            return existing
+        out_trade_no = "PAY" + secrets.token_hex(12)
+        values = dict(order_id=order.id, provider=provider.name, out_trade_no=out_trade_no, provider_txn_id=None,
+                      amount=order.total, status=PENDING, created_at=utcnow(), paid_at=None,
+                      pay_url=provider.create_payment(
+                          out_trade_no=out_trade_no, amount=order.total, subject=f"门店通订单 {order.number}",
+                          notify_url=notify_url, return_url=return_url))
+        return SimpleNamespace(id=_INSERT_PAYMENT.first(conn, values).id, **values)
 
 
 def apply_notification(provider_name: str, body: bytes, headers) -> tuple[str, str]:
@@ -78,17 +81,17 @@ def apply_notification(provider_name: str, body: bytes, headers) -> tuple[str, s
     (already applied: answer success again) or 'refunded' (the order had closed: money sent back)."""
     notification = providers.get(provider_name).parse_notification(body, headers)
     with unit_of_work() as uow:
-        paid = uow.connection.execute(_PAYMENT_SUCCEEDED, {
+        paid = _PAYMENT_SUCCEEDED.first(uow.connection, {
             "otn": notification.out_trade_no, "prov": provider_name, "amt": notification.amount,
             "txn": notification.provider_txn_id, "paid": notification.paid_at,
-        }).first()
+        })
         if paid is None:
             return notification.out_trade_no, _not_pending(uow.connection, provider_name, notification)
         actor = f"provider:{provider_name}"
-        order = uow.connection.execute(_ORDER_PAID, {"oid": paid.order_id, "now": utcnow()}).first()
+        order = _ORDER_PAID.first(uow.connection, {"oid": paid.order_id, "now": utcnow()})
         if order is not None:
             state.ensure_legal(state.PENDING_PAYMENT, state.AWAITING_ACCEPTANCE, order.fulfilment)
-            state.record(uow.session, order, actor=actor, kind="status", from_status=state.PENDING_PAYMENT,
+            state.record(uow.connection, order, actor=actor, kind="status", from_status=state.PENDING_PAYMENT,
                          to_status=state.AWAITING_ACCEPTANCE, reason=f"支付成功 {paid.amount / 100:.2f} 元")
             _announce_paid(uow, order)
             return notification.out_trade_no, "paid"
@@ -98,7 +101,7 @@ def apply_notification(provider_name: str, body: bytes, headers) -> tuple[str, s
 
 def _not_pending(connection, provider_name: str, notification) -> str:
     """Why the payment was not pending: already applied (a repeat), or a notification we must refuse."""
-    payment = connection.execute(_PAYMENT_BY_TRADE_NO, {"otn": notification.out_trade_no}).first()
+    payment = _PAYMENT_BY_TRADE_NO.first(connection, {"otn": notification.out_trade_no})
     if payment is None or payment.provider != provider_name:
         raise NotFound("未知的支付单", code="unknown_payment")
     if notification.amount != payment.amount:
@@ -109,7 +112,7 @@ def _not_pending(connection, provider_name: str, notification) -> str:
 def _refund_late_payment(uow, paid, actor: str) -> None:
     """The money arrived for an order that is closed or already paid: send it straight back."""
     order = load_order(uow.session, paid.order_id, lock=True)
-    state.record(uow.session, order, actor=actor, kind="late_payment",
+    state.record(uow.connection, order, actor=actor, kind="late_payment",
                  reason=f"订单已是「{state.LABELS[order.status]}」时收到付款,原路退回")
     payment = uow.session.get(Payment, paid.id, populate_existing=True)
     refund_payment(uow, payment, payment.amount, reason="迟到的支付通知,自动退款")

@@ -6,20 +6,26 @@ handling would otherwise emit its own deferred BEGIN, so it is switched off as S
 documentation describes and we emit BEGIN ourselves.
 
 SQLite never yields to gevent, so a write transaction must not do network I/O: side effects
-(Socket.IO pushes, provider calls) are collected and run after commit.
+(Socket.IO pushes, provider calls) are collected and run after commit. Waiting for another
+process's write lock must not stall the event loop either: SQLite's own busy wait sleeps inside C,
+so it is kept short and BEGIN IMMEDIATE is retried with a cooperative sleep instead.
 """
 from __future__ import annotations
 
+import sqlite3
+import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 from .events import DomainEvent, dispatch
 from .extensions import db
 
-SQLITE_BUSY_TIMEOUT_MS = 30_000
+SQLITE_BUSY_TIMEOUT_MS = 5  # SQLite's own (blocking) wait; longer waits are cooperative, below
+WRITE_LOCK_TIMEOUT_SECONDS = 30
 _IMMEDIATE = "storelink_immediate"
 
 
@@ -39,8 +45,27 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn):
-        immediate = conn.get_execution_options().get(_IMMEDIATE)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        dbapi_connection = conn.connection.dbapi_connection
+        if conn.get_execution_options().get(_IMMEDIATE):
+            _begin_immediate(dbapi_connection)
+        else:
+            dbapi_connection.execute("BEGIN")
+
+
+def _begin_immediate(dbapi_connection) -> None:
+    """Take SQLite's write lock, waiting cooperatively (time.sleep yields under gevent) while another
+    process holds it."""
+    deadline = time.monotonic() + WRITE_LOCK_TIMEOUT_SECONDS
+    delay = 0.0005
+    while True:
+        try:
+            dbapi_connection.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(delay)
+        delay = min(delay * 2, 0.02)
 
 
 def engine_options(database_url: str, pool_size: int) -> dict:
@@ -52,13 +77,20 @@ def engine_options(database_url: str, pool_size: int) -> dict:
 class UnitOfWork:
     """One database transaction plus the side effects to run once it has committed.
 
-    `session` is the ORM session; `connection` is its connection, for the prebuilt Core statements
-    the hot paths use (an ORM flush costs about ten times a Core statement here)."""
+    `connection` runs the prebuilt statements of the hot paths; `session`, an ORM session on the
+    same connection and transaction, is created only for the paths that work with model objects
+    (an ORM flush costs about ten times a prebuilt statement here)."""
 
-    def __init__(self, session, connection):
-        self.session = session
+    def __init__(self, connection):
         self.connection = connection
+        self._session: Session | None = None
         self._after_commit: list[Callable[[], None]] = []
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            self._session = Session(bind=self.connection, expire_on_commit=False)
+        return self._session
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
@@ -68,24 +100,29 @@ class UnitOfWork:
         event = DomainEvent(name, payload)
         self._after_commit.append(lambda: dispatch(event))
 
+    def _flush(self) -> None:
+        if self._session is not None:
+            self._session.flush()
+
+    def _close(self) -> None:
+        if self._session is not None:
+            self._session.close()
+        self.connection.close()
+
 
 @contextmanager
 def unit_of_work() -> Iterator[UnitOfWork]:
-    """Run a state change as one transaction; roll back everything on any error.
+    """Run a state change as one transaction on its own connection; roll back everything on any error.
 
-    Any read transaction the request already had is ended first so the write transaction
-    starts fresh (and, on SQLite, takes the write lock up front).
+    On SQLite the transaction starts with BEGIN IMMEDIATE: it holds the write lock from the start,
+    so it never fails half-way for want of it.
     """
-    session = db.session()  # the request's (or greenlet's) own Session
-    if session.in_transaction():
-        session.rollback()
-    uow = UnitOfWork(session, session.connection(execution_options={_IMMEDIATE: True}))
+    uow = UnitOfWork(db.engine.connect().execution_options(**{_IMMEDIATE: True}))
     try:
-        yield uow
-        session.commit()
-    except BaseException:
-        session.rollback()
-        raise
+        with uow.connection.begin():
+            yield uow
+            uow._flush()
+    finally:
+        uow._close()
     for callback in uow._after_commit:
         callback()
-

@@ -187,6 +187,7 @@ def test_refund_the_provider_refuses_stays_pending_for_retry(app, client, deferr
         from app.payments.refunds import retry_pending
 
         assert retry_pending() == 1
+        db.session.rollback()  # end this session's earlier read: the retry committed on its own connection
         assert db.session.execute(select(Refund)).scalar_one().status == "succeeded"
 
 

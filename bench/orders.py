@@ -16,13 +16,18 @@ What it does:
      client and by the rest of the machine, in cores) and a summary checked against the floors:
      orders/s >= 40% of trivial req/s, cycles/s >= 167. Errors are listed with their first bodies.
 
-The server is always stopped at the end, also on errors and Ctrl-C.
+The server is always stopped at the end, also on errors, Ctrl-C and SIGTERM.
 
 Clients are greenlets in this one process (gevent, monkey-patched), each with its own keep-alive
 HTTP/1.1 connection on a raw socket: a hand-rolled client costs far less CPU than `requests`, which
 matters because client and server share this machine's two cores. The per-phase CPU figures show
 whether the client, not the server, is the limit (client near 100% of a core), and whether other
-load on the machine ("other", which also counts PostgreSQL's own processes) skewed the run.
+load on the machine ("other", which also counts PostgreSQL's own processes) skewed the run. One
+client process is enough: at ~2,850 req/s it used about a third of a core while the server was at
+100%, so spreading clients over processes would only take CPU from the server.
+
+Because connections are kept alive, like a browser's, the figures include any delayed-ACK stall a
+response written in two segments causes when the server's sockets lack TCP_NODELAY (~40 ms each).
 
 Run from the repository root with the virtualenv active:
   python bench/orders.py
@@ -42,6 +47,7 @@ import itertools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import shutil  # noqa: E402
+import signal  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
@@ -69,6 +75,8 @@ POLL_INTERVAL_SECONDS = 0.005
 PAYMENT_WAIT_SECONDS = 10.0
 STARTUP_TIMEOUT_SECONDS = 90.0
 ERROR_SAMPLES = 5
+NOISE_LIMIT_CORES = 0.25  # CPU used by other processes above which SQLite figures are suspect
+SATURATED_CORES = 0.8  # server CPU below which the trivial phase is no true ceiling
 
 
 # --- HTTP client --------------------------------------------------------------------------------
@@ -79,7 +87,7 @@ class ProtocolError(Exception):
 
 class UnexpectedStatus(Exception):
     def __init__(self, method: str, path: str, status: int, body: bytes):
-        super().__init__(f"{method} {path} -> {status}: {body[:300].decode('utf-8', 'replace')}")
+        super().__init__(f"{method} {path} -> {status}: {body[:300].decode('utf-8', 'replace').strip()}")
 
 
 class Connection:
@@ -177,9 +185,12 @@ def reset_postgres(database_url: str) -> None:
     conninfo = database_url.replace("postgresql+psycopg://", "postgresql://", 1)
     if urlsplit(conninfo).path.lstrip("/") == "test":
         sys.exit("refusing to wipe database 'test': the test suite uses it")
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
-        conn.execute("CREATE SCHEMA public")
+    try:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+            conn.execute("CREATE SCHEMA public")
+    except psycopg.OperationalError as exc:
+        sys.exit(f"cannot reset the PostgreSQL database: {exc}")
 
 
 def server_env(port: int, instance_dir: str, database_url: str | None) -> dict:
@@ -391,6 +402,12 @@ def prepare(port: int) -> str:
         api.close()
 
 
+def code_version() -> str:
+    """The commit under test, "-dirty" when the work tree has changes (figures depend on them)."""
+    result = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=REPO_DIR, capture_output=True, text=True)
+    return result.stdout.strip() or "unknown (not a git checkout)"
+
+
 def describe_database(database_url: str | None) -> str:
     if not database_url:
         return "sqlite (fresh file in a temporary STORELINK_INSTANCE)"
@@ -421,6 +438,7 @@ def print_summary(args, trivial: PhaseResult, orders: PhaseResult, cycles: Phase
     print()
     print("=== StoreLink order benchmark: summary ===")
     print(f"database        {describe_database(args.database_url)}")
+    print(f"code            {code_version()}")
     print(f"setup           {args.clients} clients, {args.duration:g} s per phase, {args.workers} server worker(s)")
     for result in (trivial, orders, cycles):
         print(f"{result.name:<15} {figures(result)}")
@@ -428,6 +446,12 @@ def print_summary(args, trivial: PhaseResult, orders: PhaseResult, cycles: Phase
     print(f"cycles/s        {cycles.rate:8.1f}   floor {CYCLE_FLOOR_PER_SECOND}: "
           f"{verdict(cycles.rate >= CYCLE_FLOOR_PER_SECOND)}   failures {cycles.failures}   avg polls {avg_polls:.2f}")
     print(f"errors          {errors.count} failed operations (warm-ups included)")
+    if trivial.cpu["server"] < SATURATED_CORES:
+        print(f"WARNING         /healthz kept the server only {trivial.cpu['server']:.0%} busy: the ceiling is bound "
+              "by latency, not CPU, so orders/trivial flatters the order path")
+    busiest = max(result.cpu["other"] for result in (trivial, orders, cycles))
+    if not args.database_url and busiest > NOISE_LIMIT_CORES:
+        print(f"WARNING         other processes used up to {busiest:.0%} of a core: these figures are unreliable")
     for sample in errors.samples:
         print(f"  {sample}")
 
@@ -450,6 +474,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))  # unwind, so the server is stopped
     errors = ErrorLog()
     print(f"database: {describe_database(args.database_url)}", flush=True)
     with running_server(args.database_url) as (port, server_pid):

@@ -103,11 +103,11 @@ _STORE_BY_ID = FastStatement(select(Location.__table__.c.id, Location.__table__.
                                    Location.__table__.c.active).where(Location.__table__.c.id == bindparam("id")))
 
 
-def pickup_store(session, store_id):
+def pickup_store(connection, store_id):
     """The active store a shopper named (a row with id, name, kind), or a 4xx."""
     if not isinstance(store_id, int) or isinstance(store_id, bool):
         raise ValidationFailed("门店自提需要 store_id(整数)", code="invalid_store")
-    store = _STORE_BY_ID.first(session.connection(), {"id": store_id})
+    store = _STORE_BY_ID.first(connection, {"id": store_id})
     if store is None or not store.active or store.kind != STORE:
         raise NotFound("门店不存在或已停用", code="store_not_found")
     return store

@@ -116,7 +116,7 @@ def place_order(request: OrderRequest, *, member_id: int | None, channel: str = 
     try:
         with unit_of_work() as uow:
             if idempotency_key and member_id is not None:
-                existing = _replay(uow.session, member_id, idempotency_key, fingerprint)
+                existing = _replay(uow, member_id, idempotency_key, fingerprint)
                 if existing is not None:
                     return existing, False
             order = _write_order(uow, request, member_id, channel, actor, payment_timeout_seconds)
@@ -129,20 +129,20 @@ def place_order(request: OrderRequest, *, member_id: int | None, channel: str = 
         if not idempotency_key:
             raise
         with unit_of_work() as uow:
-            existing = _replay(uow.session, member_id, idempotency_key, fingerprint)
+            existing = _replay(uow, member_id, idempotency_key, fingerprint)
         if existing is None:
             raise
         return existing, False
     return order, True
 
 
-def _replay(session, member_id: int, key: str, fingerprint: str) -> Order | None:
-    record = _KEY_LOOKUP.first(session.connection(), {"member": member_id, "k": key})
+def _replay(uow, member_id: int, key: str, fingerprint: str) -> Order | None:
+    record = _KEY_LOOKUP.first(uow.connection, {"member": member_id, "k": key})
     if record is None:
         return None
     if record.request_hash != fingerprint:
         raise Conflict("同一个 Idempotency-Key 不能用于不同的请求", code="idempotency_key_reused")
-    return session.get(Order, record.order_id)
+    return uow.session.get(Order, record.order_id)
 
 
 def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_timeout_seconds):
@@ -150,7 +150,7 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
     connection = uow.connection
     products = _products_for(connection, [sku for sku, _ in request.items])
     lines = [(products[sku].id, qty) for sku, qty in request.items]
-    location, fulfilment, reason = _route(uow.session, request, lines)
+    location, fulfilment, reason = _route(uow, request, lines)
     if request.payment == COD and fulfilment != STORE_DELIVERY:
         raise Conflict("附近门店无法整单供货,该订单需由总仓发货,不支持货到付款", code="cod_not_available")
     stock.reserve(connection, location.id, lines)
@@ -189,19 +189,19 @@ def _products_for(connection, skus: list[str]) -> dict:
     return found
 
 
-def _route(session, request: OrderRequest, lines):
+def _route(uow, request: OrderRequest, lines):
     if request.fulfilment == PICKUP:
-        store = pickup_store(session, request.store_id)
+        store = pickup_store(uow.connection, request.store_id)
         return store, PICKUP, f"门店自提:{store.name}"
     if request.fulfilment == EXPRESS:
-        decision = route_to_warehouse(session, request.address, lines)
+        decision = route_to_warehouse(uow.session, request.address, lines)
         return decision.location, EXPRESS, f"总仓发货:{decision.reason}"
     if request.store_id is not None:
-        store = pickup_store(session, request.store_id)
-        if not store_serves(session, store, request.address):
+        store = pickup_store(uow.connection, request.store_id)
+        if not store_serves(uow.session, store, request.address):
             raise Conflict(f"{store.name}不配送该地址", code="address_not_served", details={"store_id": store.id})
         return store, STORE_DELIVERY, f"会员指定门店:{store.name}"
-    decision = route_delivery(session, request.address, lines)
+    decision = route_delivery(uow.session, request.address, lines)
     return decision.location, decision.fulfilment, decision.reason
 
 
@@ -214,4 +214,4 @@ def _line(product, qty: int) -> dict:
 
 def _order_number(now) -> str:
     # Date for humans, random tail so numbers reveal nothing about volume and never collide in practice.
-    return f"{now:%Y%m%d}{secrets.randbelow(10**12):012d}"
+    return f"{now.year:04d}{now.month:02d}{now.day:02d}{secrets.randbelow(10**12):012d}"

@@ -4,6 +4,8 @@ Payment status is kept apart (orders.payment_status); this graph is about the go
 """
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from sqlalchemy import insert
 
 from ..clock import utcnow
@@ -78,7 +80,7 @@ def ensure_legal(from_status: str, to_status: str, fulfilment: str) -> None:
         )
 
 
-def transition(connection, order: Order, to_status: str, *, actor: str, reason: str = "", kind: str = "status") -> OrderEvent:
+def transition(connection, order: Order, to_status: str, *, actor: str, reason: str = "", kind: str = "status"):
     """Move the order to `to_status` or refuse with IllegalTransition; record who, when, from, to, why."""
     ensure_legal(order.status, to_status, order.fulfilment)
     from_status = order.status
@@ -88,12 +90,12 @@ def transition(connection, order: Order, to_status: str, *, actor: str, reason: 
 
 
 def record(connection, order, *, actor: str, kind: str, reason: str = "",
-           from_status: str | None = None, to_status: str | None = None) -> OrderEvent:
+           from_status: str | None = None, to_status: str | None = None):
     """Append a history entry (also used for entries that are not a status change: a refund, a late payment).
 
-    Written with one prebuilt INSERT (no ORM flush): history is append-only, nothing reads the object back."""
-    event = OrderEvent(order_id=order.id, actor=actor, kind=kind, from_status=from_status,
-                       to_status=to_status, reason=reason, at=utcnow())
-    _INSERT_EVENT.execute(connection, {"order_id": order.id, "actor": actor, "kind": kind, "from_status": from_status,
-                                       "to_status": to_status, "reason": reason, "at": event.at})
+    Written with one prebuilt INSERT (no ORM flush): history is append-only; the returned record is
+    what was written."""
+    event = SimpleNamespace(order_id=order.id, actor=actor, kind=kind, from_status=from_status,
+                            to_status=to_status, reason=reason, at=utcnow())
+    _INSERT_EVENT.execute(connection, vars(event))
     return event

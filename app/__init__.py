@@ -11,6 +11,7 @@ from . import config as config_module
 from .accounts.auth import TokenService
 from .database import configure_engine, engine_options
 from .extensions import db, migrate, socketio
+from .http_server import CachedSessionInterface
 
 # Models must be imported so metadata (and Alembic) see every table.
 from .accounts import models as _accounts  # noqa: F401
@@ -30,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.config["SQLALCHEMY_DATABASE_URI"], app.config["DB_POOL_SIZE"]
     )
     app.json.ensure_ascii = False
+    app.session_interface = CachedSessionInterface()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
     db.init_app(app)

@@ -34,9 +34,9 @@ Run from the repository root with the virtualenv active:
   python bench/orders.py --clients 64 --duration 20
   python bench/orders.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/benchdb
 
---workers exists for multi-process servers, but only 1 is supported: wsgi.py serves through
-socketio.run, i.e. gevent's WSGIServer bound to (host, port) without SO_REUSEPORT, so a second
-process cannot listen on the same port.
+--workers N starts N server processes on N ports sharing the database, as production runs several
+gevent workers behind a sticky load balancer; each client sticks to one worker. The trivial
+endpoint is measured on the same workers, so orders/trivial compares like with like.
 """
 from gevent import monkey
 
@@ -233,23 +233,35 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 @contextmanager
-def running_server(database_url: str | None):
-    """Yield (port, pid) of a freshly seeded server; stop it and delete its instance dir afterwards."""
+def running_server(database_url: str | None, workers: int = 1, message_queue: str | None = None):
+    """Yield [(port, pid), ...] of freshly seeded server workers; stop them and delete the instance dir afterwards.
+
+    Several workers run as production does: separate processes on their own ports, sharing the
+    database (and, with --message-queue, Socket.IO's Redis queue); each bench client sticks to one,
+    as it would behind a sticky load balancer. The first worker migrates and seeds before the others start."""
     if database_url:
         reset_postgres(database_url)
     instance_dir = tempfile.mkdtemp(prefix="storelink-bench-")
-    log_path = Path(instance_dir) / "server.log"
-    port = free_port()
-    with open(log_path, "wb") as log:
-        proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=REPO_DIR, env=server_env(port, instance_dir, database_url),
-                                stdout=log, stderr=subprocess.STDOUT)
+    procs = []
     try:
-        wait_until_healthy(proc, port, log_path)
-        yield port, proc.pid
-        if proc.poll() is not None:
-            raise RuntimeError(f"server died during the run:\n{tail(log_path)}")
+        for index in range(workers):
+            port = free_port()
+            log_path = Path(instance_dir) / f"server-{index}.log"
+            env = server_env(port, instance_dir, database_url)
+            if message_queue:
+                env["SOCKETIO_MESSAGE_QUEUE"] = message_queue
+            with open(log_path, "wb") as log:
+                proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=REPO_DIR, env=env,
+                                        stdout=log, stderr=subprocess.STDOUT)
+            procs.append((port, proc, log_path))
+            wait_until_healthy(proc, port, log_path)
+        yield [(port, proc.pid) for port, proc, _ in procs]
+        for _, proc, log_path in procs:
+            if proc.poll() is not None:
+                raise RuntimeError(f"server died during the run:\n{tail(log_path)}")
     finally:
-        stop(proc)
+        for _, proc, _ in procs:
+            stop(proc)
         shutil.rmtree(instance_dir, ignore_errors=True)
 
 
@@ -297,16 +309,16 @@ class CpuMeter:
 
     TICK = os.sysconf("SC_CLK_TCK")
 
-    def __init__(self, server_pid: int):
-        self._server_pid = server_pid
+    def __init__(self, server_pids: list[int]):
+        self._server_pids = server_pids
         self._start = self._sample()
 
     def _sample(self) -> dict:
-        stat = Path(f"/proc/{self._server_pid}/stat").read_text().rsplit(")", 1)[1].split()
+        stats = [Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split() for pid in self._server_pids]
         machine = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
         own = os.times()
         return {
-            "server": (int(stat[11]) + int(stat[12])) / self.TICK,  # utime + stime
+            "server": sum(int(stat[11]) + int(stat[12]) for stat in stats) / self.TICK,  # utime + stime
             "client": own.user + own.system,
             "machine": (sum(machine) - machine[3] - machine[4]) / self.TICK,  # all but idle and iowait
             "wall": time.perf_counter(),
@@ -320,14 +332,15 @@ class CpuMeter:
                 "other": max(0.0, used["machine"] - used["server"] - used["client"]) / wall}
 
 
-def run_phase(result: PhaseResult, operation, *, port: int, token: str, clients: int, duration: float,
-              server_pid: int, errors: ErrorLog) -> PhaseResult:
+def run_phase(result: PhaseResult, operation, *, workers: list[tuple[int, int]], token: str, clients: int,
+              duration: float, errors: ErrorLog) -> PhaseResult:
     """Run `operation(api)` in a loop on `clients` connections for `duration` seconds.
 
-    operation returns the number of polls it made; each call is one latency sample."""
+    Clients are spread over the workers round-robin, each sticking to its own. operation returns
+    the number of polls it made; each call is one latency sample."""
     deadline = time.perf_counter() + duration
 
-    def client():
+    def client(port: int):
         api = Api(port, token)
         try:
             while time.perf_counter() < deadline:
@@ -343,8 +356,9 @@ def run_phase(result: PhaseResult, operation, *, port: int, token: str, clients:
         finally:
             api.close()
 
-    meter, started = CpuMeter(server_pid), time.perf_counter()
-    gevent.joinall([gevent.spawn(client) for _ in range(clients)], raise_error=True)
+    meter, started = CpuMeter([pid for _, pid in workers]), time.perf_counter()
+    ports = [port for port, _ in workers]
+    gevent.joinall([gevent.spawn(client, ports[i % len(ports)]) for i in range(clients)], raise_error=True)
     result.seconds = time.perf_counter() - started
     result.cpu = meter.shares()
     return result
@@ -439,7 +453,8 @@ def print_summary(args, trivial: PhaseResult, orders: PhaseResult, cycles: Phase
     print("=== StoreLink order benchmark: summary ===")
     print(f"database        {describe_database(args.database_url)}")
     print(f"code            {code_version()}")
-    print(f"setup           {args.clients} clients, {args.duration:g} s per phase, {args.workers} server worker(s)")
+    queue = f", Socket.IO queue {args.message_queue}" if args.message_queue else ""
+    print(f"setup           {args.clients} clients, {args.duration:g} s per phase, {args.workers} server worker(s){queue}")
     for result in (trivial, orders, cycles):
         print(f"{result.name:<15} {figures(result)}")
     print(f"orders/trivial  {ratio:8.1%}   floor {ORDER_FLOOR_RATIO:.0%}: {verdict(ratio >= ORDER_FLOOR_RATIO)}")
@@ -463,12 +478,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=1.0, help="uncounted seconds before each phase (default 1)")
     parser.add_argument("--database-url", help="SQLAlchemy URL of a PostgreSQL database to wipe and use "
                                                "(default: a fresh SQLite file)")
-    parser.add_argument("--workers", type=int, default=1, help="server processes; only 1 is supported (see module doc)")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes, each on its own port, clients sticking to one (default 1)")
+    parser.add_argument("--message-queue", help="Redis URL for Socket.IO across workers, as production runs them")
     args = parser.parse_args(argv)
-    if args.workers != 1:
-        parser.error("only --workers 1 is supported: wsgi.py's gevent WSGIServer does not set SO_REUSEPORT")
-    if args.clients < 1 or args.duration <= 0 or args.warmup < 0:
-        parser.error("--clients must be >= 1, --duration > 0 and --warmup >= 0")
+    if args.workers < 1 or args.clients < 1 or args.duration <= 0 or args.warmup < 0:
+        parser.error("--workers and --clients must be >= 1, --duration > 0 and --warmup >= 0")
     return args
 
 
@@ -477,9 +492,9 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))  # unwind, so the server is stopped
     errors = ErrorLog()
     print(f"database: {describe_database(args.database_url)}", flush=True)
-    with running_server(args.database_url) as (port, server_pid):
-        token = prepare(port)
-        settings = dict(port=port, token=token, clients=args.clients, server_pid=server_pid)
+    with running_server(args.database_url, args.workers, args.message_queue) as workers:
+        token = prepare(workers[0][0])
+        settings = dict(workers=workers, token=token, clients=args.clients)
         results = []
         for name, unit, operation in PHASES:
             if args.warmup:  # uncounted, but its errors are still reported

@@ -89,3 +89,12 @@ def test_openapi_document_names_every_route(app, client):
             path = rule.rule[len("/api/v1"):].replace("<int:", "{").replace("<", "{").replace(">", "}")
             routed |= {(m, path) for m in rule.methods - {"HEAD", "OPTIONS"}}
     assert routed == documented
+
+
+def test_session_cookie_serializer_is_built_once_and_still_signs(app):
+    interface = app.session_interface
+    serializer = interface.get_signing_serializer(app)
+    assert interface.get_signing_serializer(app) is serializer
+    assert serializer.loads(serializer.dumps({"cart": 1})) == {"cart": 1}
+    app.secret_key = "another-key-" * 4
+    assert interface.get_signing_serializer(app) is not serializer  # a new key means a new serializer

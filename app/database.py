@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from .events import DomainEvent, dispatch
 from .extensions import db
 
-SQLITE_BUSY_TIMEOUT_MS = 5  # SQLite's own (blocking) wait; longer waits are cooperative, below
+SQLITE_BUSY_TIMEOUT_MS = 1  # SQLite's own wait blocks the whole process: longer waits are cooperative, below
 WRITE_LOCK_TIMEOUT_SECONDS = 30
 _IMMEDIATE = "storelink_immediate"
 
@@ -56,7 +56,7 @@ def _begin_immediate(dbapi_connection) -> None:
     """Take SQLite's write lock, waiting cooperatively (time.sleep yields under gevent) while another
     process holds it."""
     deadline = time.monotonic() + WRITE_LOCK_TIMEOUT_SECONDS
-    delay = 0.0005
+    delay = 0.0002  # writers hold the lock well under a millisecond: retry soon, back off to 2 ms
     while True:
         try:
             dbapi_connection.execute("BEGIN IMMEDIATE")
@@ -65,7 +65,7 @@ def _begin_immediate(dbapi_connection) -> None:
             if "locked" not in str(exc) or time.monotonic() > deadline:
                 raise
         time.sleep(delay)
-        delay = min(delay * 2, 0.02)
+        delay = min(delay * 2, 0.002)
 
 
 def engine_options(database_url: str, pool_size: int) -> dict:

@@ -152,3 +152,20 @@ def test_event_reaches_a_clerk_connected_to_another_worker_through_redis(tmp_pat
     finally:
         first.stop()
         second.stop()
+
+
+def test_two_workers_sharing_one_sqlite_file_never_oversell(tmp_path):
+    """Production runs several workers: buyers spread over two processes still get exactly the stock."""
+    first = LiveServer(tmp_path).start()
+    second = LiveServer(tmp_path).start()
+    try:
+        _set_stock(first, "SNK-002", 20)
+        token = first.login(phone="13800000001")
+        servers = (first, second)
+        outcomes = Counter(race(100, lambda i: _order(servers[i % 2], token, "SNK-002").status_code))
+        assert outcomes == {201: 20, 409: 80}, first.log() + second.log()
+        products = requests.get(second.url + "/api/v1/products?location_id=1", timeout=10).json()["products"]
+        assert next(p for p in products if p["sku"] == "SNK-002")["available"] == 0
+    finally:
+        first.stop()
+        second.stop()

@@ -71,7 +71,9 @@ def _begin_immediate(dbapi_connection) -> None:
 def engine_options(database_url: str, pool_size: int) -> dict:
     if database_url.startswith("sqlite"):
         return {"pool_size": pool_size, "max_overflow": pool_size * 4, "pool_timeout": 60}
-    return {"pool_size": pool_size, "max_overflow": pool_size, "pool_pre_ping": True, "pool_timeout": 60}
+    # No pre-ping (a round trip per checkout, and units of work check out a connection each): stale
+    # connections are recycled by age instead.
+    return {"pool_size": pool_size, "max_overflow": pool_size, "pool_recycle": 1800, "pool_timeout": 60}
 
 
 class UnitOfWork:

@@ -119,11 +119,14 @@ def place_order(request: OrderRequest, *, member_id: int | None, channel: str = 
                 existing = _replay(uow, member_id, idempotency_key, fingerprint)
                 if existing is not None:
                     return existing, False
-            order = _write_order(uow, request, member_id, channel, actor, payment_timeout_seconds)
+            order, reservation = _write_order(uow, request, member_id, channel, actor, payment_timeout_seconds)
             if idempotency_key and member_id is not None:
                 _KEY_INSERT.execute(uow.connection, {"member_id": member_id, "key": idempotency_key,
                                                      "request_hash": fingerprint, "order_id": order.id,
                                                      "created_at": order.created_at})
+            # Reserve last, just before commit: every buyer of a SKU contends for its stock row, and on
+            # PostgreSQL the row stays locked from this UPDATE to the commit.
+            stock.reserve(uow.connection, *reservation)
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer with its order.
         if not idempotency_key:
@@ -146,14 +149,14 @@ def _replay(uow, member_id: int, key: str, fingerprint: str) -> Order | None:
 
 
 def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_timeout_seconds):
-    """Route, reserve and write the order; returns a plain record of what was written (for the response)."""
+    """Route and write the order. Returns a plain record of what was written (for the response) and
+    the reservation to make, (location_id, [(product_id, qty)]): the caller reserves it last."""
     connection = uow.connection
     products = _products_for(connection, [sku for sku, _ in request.items])
     lines = [(products[sku].id, qty) for sku, qty in request.items]
     location, fulfilment, reason = _route(uow, request, lines)
     if request.payment == COD and fulfilment != STORE_DELIVERY:
         raise Conflict("附近门店无法整单供货,该订单需由总仓发货,不支持货到付款", code="cod_not_available")
-    stock.reserve(connection, location.id, lines)
 
     order_lines = [_line(products[sku], qty) for sku, qty in request.items]
     goods_total = sum(line["line_total"] for line in order_lines)
@@ -177,7 +180,7 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
     state.record(connection, order, actor=actor, kind="placed", to_status=order.status, reason=reason)
     if not online:
         uow.publish("order.new", order_id=order.id, location_id=order.location_id, member_id=member_id)
-    return order
+    return order, (location.id, lines)
 
 
 def _products_for(connection, skus: list[str]) -> dict:

@@ -6,6 +6,8 @@ for goods that will not be delivered is refunded to its original route.
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from sqlalchemy import select
 
 from ..accounts.auth import Principal
@@ -76,53 +78,47 @@ def advance(order_id: int, to_status: str, who: Principal, reason: str = "", *,
 
     `only_from` narrows the graph for actions that mean one specific move (a courier's "delivered"
     must not complete a pickup order)."""
-    with unit_of_work() as uow:
-        order = load_order(uow.session, order_id, lock=True)
-        _check_staff(order, who)
+    if to_status in (state.REJECTED, state.CANCELLED, state.EXPIRED):
+        raise Forbidden("请使用对应的拒签或取消操作", code="wrong_action")
+    with _store_action(order_id, who) as (uow, order):
         if only_from is not None and order.status not in only_from:
             raise IllegalTransition(
                 f"订单状态为「{state.LABELS[order.status]}」,不能执行该操作",
                 details={"from": order.status, "to": to_status},
             )
-        if to_status in (state.REJECTED, state.CANCELLED, state.EXPIRED):
-            raise Forbidden("请使用对应的拒签或取消操作", code="wrong_action")
         goods_leave = (to_status == state.SHIPPED) or (to_status == state.COMPLETED and order.status == state.READY_FOR_PICKUP)
         state.transition(uow.connection, order, to_status, actor=who.actor, reason=reason)
         if goods_leave:
             stock.commit(uow.connection, order.location_id, _lines(order))
-        _announce(uow, order)
     return order
 
 
 def mark_ready(order_id: int, who: Principal, reason: str = "") -> Order:
     """Goods picked and packed: 待提货 for a pickup order, 待发货 for a delivery."""
-    with unit_of_work() as uow:
-        order = load_order(uow.session, order_id, lock=True)
-        _check_staff(order, who)
+    with _store_action(order_id, who) as (uow, order):
         to_status = state.READY_FOR_PICKUP if order.fulfilment == PICKUP else state.READY_TO_SHIP
         state.transition(uow.connection, order, to_status, actor=who.actor, reason=reason)
-        _announce(uow, order)
     return order
 
 
 def reject_delivery(order_id: int, who: Principal, reason: str = "") -> Order:
     """拒签: the goods come back into stock; a paid order is refunded, an unpaid (COD) one just closes."""
-    with unit_of_work() as uow:
-        order = load_order(uow.session, order_id, lock=True)
-        _check_staff(order, who)
+    with _store_action(order_id, who) as (uow, order):
         state.transition(uow.connection, order, state.REJECTED, actor=who.actor, reason=reason or "客户拒签")
         stock.restock(uow.connection, order.location_id, _lines(order))
         refunds.refund_order_in_full(uow, order, actor=who.actor, reason="拒签退款")
-        _announce(uow, order)
     return order
 
 
-def staff_cancel(order_id: int, who: Principal, reason: str) -> Order:
+@contextmanager
+def _store_action(order_id: int, who: Principal):
+    """One store-staff action: the order locked and checked against the caller's store, and the new
+    status announced once the action succeeded."""
     with unit_of_work() as uow:
         order = load_order(uow.session, order_id, lock=True)
         _check_staff(order, who)
-        _close(uow, order, state.CANCELLED, actor=who.actor, reason=reason or "门店取消")
-    return order
+        yield uow, order
+        _announce(uow, order)
 
 
 def _close(uow, order: Order, to_status: str, *, actor: str, reason: str) -> None:

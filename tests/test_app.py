@@ -33,11 +33,16 @@ def test_development_key_is_generated_once_into_instance(monkeypatch, tmp_path):
     assert oct((tmp_path / "secret_key").stat().st_mode & 0o777) == "0o600"
 
 
-def test_sqlite_runs_in_wal_mode(app, backend):
-    if backend != "sqlite":
-        pytest.skip("SQLite-only pragma")
+def test_sqlite_runs_in_wal_mode_with_foreign_keys(tmp_path):
+    from app import create_app
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'wal.db'}", "SECRET_KEY": "w" * 40,
+                      "DEMO_DATA": False})
     with app.app_context():
         assert db.session.execute(db.text("PRAGMA journal_mode")).scalar() == "wal"
+        assert db.session.execute(db.text("PRAGMA foreign_keys")).scalar() == 1
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_demo_chain_has_what_the_spec_lists(app, client):

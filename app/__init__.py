@@ -12,6 +12,7 @@ from .accounts.auth import TokenService
 from .database import configure_engine, engine_options
 from .extensions import db, migrate, socketio
 from .http_server import CachedSessionInterface
+from .json_provider import OrjsonProvider
 
 # Models must be imported so metadata (and Alembic) see every table.
 from .accounts import models as _accounts  # noqa: F401
@@ -23,15 +24,17 @@ from .payments import sandbox as _sandbox  # noqa: F401
 from .stock import models as _stock  # noqa: F401
 
 
+class StoreLinkFlask(Flask):
+    json_provider_class = OrjsonProvider
+
+
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_path=str(config_module.INSTANCE_DIR))
+    app = StoreLinkFlask(__name__, template_folder="../templates", static_folder="../static", instance_path=str(config_module.INSTANCE_DIR))
     app.config.update(config_module.from_environment())
     app.config.update(config or {})
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = engine_options(
         app.config["SQLALCHEMY_DATABASE_URI"], app.config["DB_POOL_SIZE"]
     )
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False  # sorting every response's keys costs time and helps no client
     app.session_interface = CachedSessionInterface()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

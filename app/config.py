@@ -57,7 +57,6 @@ def from_environment(**overrides) -> dict:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "TOKEN_MAX_AGE_SECONDS": _int("TOKEN_MAX_AGE_SECONDS", 7 * 24 * 3600),
         "DB_POOL_SIZE": _int("DB_POOL_SIZE", 20),
-        "JSON_AS_ASCII": False,
     }
     config.update(overrides)
     return config

@@ -103,3 +103,11 @@ def test_session_cookie_serializer_is_built_once_and_still_signs(app):
     assert serializer.loads(serializer.dumps({"cart": 1})) == {"cart": 1}
     app.secret_key = "another-key-" * 4
     assert interface.get_signing_serializer(app) is not serializer  # a new key means a new serializer
+
+
+def test_json_is_utf8_and_handles_what_payloads_carry(app):
+    with app.app_context():
+        assert app.json.dumps({"name": "烧鸡", "tags": ("a",)}) == '{"name":"烧鸡","tags":["a"]}'
+        assert app.json.loads('{"n": 1}') == {"n": 1}
+        with pytest.raises(TypeError):
+            app.json.dumps({"x": object()})

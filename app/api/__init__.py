@@ -1,7 +1,6 @@
 """The JSON API under /api/v1: thin adapters from HTTP to the domain modules."""
 from __future__ import annotations
 
-import json
 from functools import wraps
 
 from flask import Blueprint, current_app, g, jsonify, request
@@ -24,7 +23,7 @@ def json_body() -> dict:
     if not request.is_json:
         raise DomainError("请求需要 Content-Type: application/json", code="unsupported_media_type")
     try:
-        body = json.loads(request.get_data(cache=True) or b"null")
+        body = current_app.json.loads(request.get_data(cache=True) or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise DomainError("请求体不是合法的 JSON", code="invalid_json") from exc
     if not isinstance(body, dict):

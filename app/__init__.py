@@ -9,7 +9,7 @@ from flask import Flask, jsonify
 
 from . import config as config_module
 from .accounts.auth import TokenService
-from .database import configure_engine, engine_options
+from .database import configure_engine, engine_options, init_group_commit
 from .extensions import db, migrate, socketio
 from .http_server import CachedSessionInterface
 from .json_provider import OrjsonProvider
@@ -43,6 +43,7 @@ def create_app(config: dict | None = None) -> Flask:
     socketio.init_app(app, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"], cors_allowed_origins=[])
     with app.app_context():
         configure_engine(db.engine)
+        init_group_commit(app)
 
     app.extensions["storelink_tokens"] = TokenService(app.config["SECRET_KEY"], app.config["TOKEN_MAX_AGE_SECONDS"])
     _register_payment_providers(app)

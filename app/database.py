@@ -17,6 +17,9 @@ import time
 from contextlib import contextmanager
 from typing import Callable, Iterator
 
+import gevent
+import gevent.event
+from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
@@ -42,6 +45,14 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+    @event.listens_for(engine, "checkin")
+    def _sqlite_checkin(dbapi_connection, _record):
+        # A COMMIT that SQLite refuses (a deferred constraint, a full disk) leaves the transaction
+        # open, and the pool's own reset does not end it: end it here, or the next user of this
+        # connection could not begin.
+        if dbapi_connection.in_transaction:
+            dbapi_connection.rollback()
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn):
@@ -102,29 +113,129 @@ class UnitOfWork:
         event = DomainEvent(name, payload)
         self._after_commit.append(lambda: dispatch(event))
 
-    def _flush(self) -> None:
+    def _finish_session(self) -> None:
+        """Write the ORM session's changes into the transaction (or the unit's savepoint); the
+        session never commits the connection's own transaction."""
         if self._session is not None:
-            self._session.flush()
+            self._session.commit()
 
-    def _close(self) -> None:
+    def _close_session(self) -> None:
         if self._session is not None:
             self._session.close()
-        self.connection.close()
+
+    def _run_after_commit(self) -> None:
+        for callback in self._after_commit:
+            callback()
 
 
 @contextmanager
 def unit_of_work() -> Iterator[UnitOfWork]:
-    """Run a state change as one transaction on its own connection; roll back everything on any error.
+    """Run a state change as one transaction; roll back everything on any error.
 
     On SQLite the transaction starts with BEGIN IMMEDIATE: it holds the write lock from the start,
-    so it never fails half-way for want of it.
+    so it never fails half-way for want of it. In the gevent server, SQLite units of work are
+    group-committed (see GroupCommit); elsewhere each has its own connection and transaction.
     """
+    group = current_app.extensions.get("storelink_group_commit")
+    if group is not None:
+        with group.unit() as uow:
+            yield uow
+        return
     uow = UnitOfWork(db.engine.connect().execution_options(**{_IMMEDIATE: True}))
     try:
         with uow.connection.begin():
             yield uow
-            uow._flush()
+            uow._finish_session()
     finally:
-        uow._close()
-    for callback in uow._after_commit:
-        callback()
+        uow._close_session()
+        uow.connection.close()
+    uow._run_after_commit()
+
+
+class GroupCommit:
+    """Group commit for SQLite under gevent: the units of work that start in the same turn of the
+    event loop share one write transaction, each inside its own SAVEPOINT (a failing unit rolls back
+    only its own work), and a single COMMIT makes the batch durable. Every unit waits for that
+    COMMIT before it answers, so nothing is reported done before it is on disk; what a unit pays
+    for its transaction falls to a SAVEPOINT and its share of one COMMIT.
+
+    SQLite serialises writers anyway and its statements never yield to gevent, so batching costs
+    no concurrency; it is not used on PostgreSQL, which commits concurrent transactions itself."""
+
+    def __init__(self, engine):
+        self._engine = engine
+        self._open: _Batch | None = None
+
+    @staticmethod
+    def applies(engine) -> bool:
+        from gevent import monkey
+
+        return engine.dialect.name == "sqlite" and monkey.is_module_patched("socket")
+
+    @contextmanager
+    def unit(self) -> Iterator[UnitOfWork]:
+        batch = self._join()
+        uow = UnitOfWork(batch.connection)
+        batch.active += 1
+        try:
+            with batch.connection.begin_nested():
+                yield uow
+                uow._finish_session()
+        finally:
+            uow._close_session()
+            batch.active -= 1
+        batch.done.wait()
+        if batch.failure is not None:
+            raise batch.failure
+        uow._run_after_commit()
+
+    def _join(self) -> "_Batch":
+        batch = self._open
+        if batch is not None:
+            batch.ready.wait()  # its BEGIN IMMEDIATE may still be waiting for the write lock
+            if batch.failure is not None:
+                raise batch.failure
+            return batch
+        batch = self._open = _Batch()
+        try:
+            batch.connection = self._engine.connect().execution_options(**{_IMMEDIATE: True})
+            batch.transaction = batch.connection.begin()
+        except BaseException as exc:
+            batch.failure = exc
+            self._open = None
+            batch.ready.set()
+            batch.done.set()
+            if batch.connection is not None:
+                batch.connection.close()
+            raise
+        batch.ready.set()
+        gevent.spawn(self._commit, batch)
+        return batch
+
+    def _commit(self, batch: "_Batch") -> None:
+        gevent.sleep(0)  # every unit already runnable joins this batch first
+        while batch.active:
+            gevent.sleep(0)
+        self._open = None  # units from now on open the next batch
+        try:
+            batch.transaction.commit()
+        except BaseException as exc:  # every unit of the batch reports the failure
+            batch.failure = exc
+        finally:
+            batch.connection.close()
+            batch.done.set()
+
+
+class _Batch:
+    def __init__(self):
+        self.connection = None
+        self.transaction = None
+        self.failure: BaseException | None = None
+        self.active = 0
+        self.ready = gevent.event.Event()
+        self.done = gevent.event.Event()
+
+
+def init_group_commit(app) -> None:
+    if app.config.get("SQLITE_GROUP_COMMIT", True) and GroupCommit.applies(db.engine):
+        app.extensions["storelink_group_commit"] = GroupCommit(db.engine)

@@ -1,0 +1,111 @@
+"""Group commit (SQLite under gevent): units that start together share one transaction, each in its own
+savepoint; a failing unit loses only its own work; nobody hears "done" before the COMMIT; a failed
+COMMIT fails every unit of the batch. Run here on greenlets in one thread, as the server runs them."""
+import gevent
+import pytest
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.exc import IntegrityError
+
+from app.database import GroupCommit, configure_engine
+
+
+@pytest.fixture
+def engine(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'group.db'}")
+    configure_engine(engine)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE parent (id INTEGER PRIMARY KEY)"))
+        conn.execute(text("CREATE TABLE item (id INTEGER PRIMARY KEY, n INTEGER UNIQUE, "
+                          "parent_id INTEGER REFERENCES parent(id) DEFERRABLE INITIALLY DEFERRED)"))
+    begins = []  # write transactions (BEGIN IMMEDIATE) only; reads begin too
+
+    @event.listens_for(engine, "begin")
+    def count_write_transactions(conn):
+        if conn.get_execution_options().get("storelink_immediate"):
+            begins.append(1)
+
+    engine.begins = begins
+    yield engine
+    engine.dispose()
+
+
+def _count(engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(text("SELECT count(*) FROM item")).scalar_one()
+
+
+def test_units_started_together_share_one_commit_and_a_failure_stays_its_own(engine):
+    group = GroupCommit(engine)
+    seen_after_commit = []
+
+    def unit(n):
+        with group.unit() as uow:
+            uow.connection.execute(text("INSERT INTO item (n) VALUES (:n)"), {"n": n})
+            uow.after_commit(lambda: seen_after_commit.append((n, _count(engine))))
+            if n == 7:
+                raise ValueError("this unit fails after writing")
+        return n
+
+    jobs = [gevent.spawn(unit, n) for n in range(20)]
+    gevent.joinall(jobs)
+    assert isinstance(jobs[7].exception, ValueError)
+    assert [j.value for j in jobs if j.successful()] == [n for n in range(20) if n != 7]
+    assert len(engine.begins) == 1  # one transaction for the whole batch
+    with engine.connect() as conn:
+        assert sorted(conn.execute(text("SELECT n FROM item")).scalars()) == [n for n in range(20) if n != 7]
+    # Each unit's after-commit work saw the batch already durable, from another connection.
+    assert sorted(n for n, _ in seen_after_commit) == [n for n in range(20) if n != 7]
+    assert {count for _, count in seen_after_commit} == {19}
+
+
+def test_a_unit_breaking_a_constraint_rolls_back_to_its_savepoint_only(engine):
+    group = GroupCommit(engine)
+
+    def unit(n):
+        with group.unit() as uow:
+            uow.connection.execute(text("INSERT INTO item (n) VALUES (:n)"), {"n": n % 3})
+
+    jobs = [gevent.spawn(unit, n) for n in range(6)]
+    gevent.joinall(jobs)
+    assert sum(1 for j in jobs if isinstance(j.exception, IntegrityError)) == 3
+    assert _count(engine) == 3
+
+
+def test_a_failed_commit_fails_every_unit_of_the_batch(engine):
+    group = GroupCommit(engine)
+    results = []
+
+    def unit(n):
+        with group.unit() as uow:
+            # The deferred foreign key is only checked at COMMIT; unit 0 breaks it for the whole batch.
+            uow.connection.execute(text("INSERT INTO item (n, parent_id) VALUES (:n, :p)"),
+                                   {"n": n, "p": 999 if n == 0 else None})
+            uow.after_commit(lambda: results.append(n))
+
+    jobs = [gevent.spawn(unit, n) for n in range(5)]
+    gevent.joinall(jobs)
+    assert all(isinstance(j.exception, IntegrityError) for j in jobs)
+    assert results == [] and _count(engine) == 0
+
+
+def test_units_that_start_after_a_commit_form_the_next_batch(engine):
+    group = GroupCommit(engine)
+
+    def unit(n):
+        with group.unit() as uow:
+            uow.connection.execute(text("INSERT INTO item (n) VALUES (:n)"), {"n": n})
+
+    gevent.joinall([gevent.spawn(unit, n) for n in range(3)])
+    gevent.joinall([gevent.spawn(unit, n) for n in range(3, 6)])
+    assert len(engine.begins) == 2 and _count(engine) == 6
+
+
+def test_a_connection_whose_commit_failed_is_clean_for_its_next_user(engine):
+    with engine.connect() as conn:
+        transaction = conn.begin()
+        conn.execute(text("INSERT INTO item (n, parent_id) VALUES (1, 999)"))
+        with pytest.raises(IntegrityError):
+            transaction.commit()
+    with engine.begin() as conn:  # the same pooled connection: it must be able to begin again
+        conn.execute(text("INSERT INTO item (n) VALUES (2)"))
+    assert _count(engine) == 1

@@ -165,6 +165,7 @@ class GroupCommit:
     def __init__(self, engine):
         self._engine = engine
         self._open: _Batch | None = None
+        self._inside: set = set()  # greenlets inside a unit right now
 
     @staticmethod
     def applies(engine) -> bool:
@@ -174,8 +175,12 @@ class GroupCommit:
 
     @contextmanager
     def unit(self) -> Iterator[UnitOfWork]:
+        if gevent.getcurrent() in self._inside:
+            # It would wait for a COMMIT that waits for the unit it is nested in.
+            raise RuntimeError("units of work do not nest: finish one before starting the next")
         batch = self._join()
         uow = UnitOfWork(batch.connection)
+        self._inside.add(gevent.getcurrent())
         batch.active += 1
         try:
             with batch.connection.begin_nested():
@@ -184,6 +189,7 @@ class GroupCommit:
         finally:
             uow._close_session()
             batch.active -= 1
+            self._inside.discard(gevent.getcurrent())
         batch.done.wait()
         if batch.failure is not None:
             raise batch.failure

@@ -109,3 +109,16 @@ def test_a_connection_whose_commit_failed_is_clean_for_its_next_user(engine):
     with engine.begin() as conn:  # the same pooled connection: it must be able to begin again
         conn.execute(text("INSERT INTO item (n) VALUES (2)"))
     assert _count(engine) == 1
+
+
+def test_nesting_units_is_refused_instead_of_deadlocking(engine):
+    group = GroupCommit(engine)
+
+    def nested():
+        with group.unit():
+            with group.unit():
+                pass
+
+    job = gevent.spawn(nested)
+    job.join(timeout=5)
+    assert isinstance(job.exception, RuntimeError) and _count(engine) == 0

@@ -293,7 +293,12 @@ class PhaseResult:
     failures: int = 0
     polls: int = 0
     seconds: float = 0.0
-    cpu: dict = field(default_factory=dict)  # who -> share of one core, see CpuMeter
+    cpu_seconds: dict = field(default_factory=dict)  # who -> core-seconds used, see CpuMeter
+
+    @property
+    def cpu(self) -> dict:
+        """who -> share of one core over the phase."""
+        return {who: used / self.seconds for who, used in self.cpu_seconds.items()} if self.seconds else {}
 
     @property
     def rate(self) -> float:
@@ -327,12 +332,12 @@ class CpuMeter:
             "wall": time.perf_counter(),
         }
 
-    def shares(self) -> dict:
+    def used(self) -> dict:
+        """Core-seconds used since the start by the server, this client and everything else."""
         end = self._sample()
         used = {who: end[who] - self._start[who] for who in end}
-        wall = used.pop("wall")
-        return {"server": used["server"] / wall, "client": used["client"] / wall,
-                "other": max(0.0, used["machine"] - used["server"] - used["client"]) / wall}
+        return {"server": used["server"], "client": used["client"],
+                "other": max(0.0, used["machine"] - used["server"] - used["client"])}
 
 
 def run_phase(result: PhaseResult, operation, *, workers: list[tuple[int, int]], token: str, clients: int,
@@ -362,8 +367,9 @@ def run_phase(result: PhaseResult, operation, *, workers: list[tuple[int, int]],
     meter, started = CpuMeter([pid for _, pid in workers]), time.perf_counter()
     ports = [port for port, _ in workers]
     gevent.joinall([gevent.spawn(client, ports[i % len(ports)]) for i in range(clients)], raise_error=True)
-    result.seconds = time.perf_counter() - started
-    result.cpu = meter.shares()
+    result.seconds += time.perf_counter() - started
+    for who, used in meter.used().items():
+        result.cpu_seconds[who] = result.cpu_seconds.get(who, 0.0) + used
     return result
 
 
@@ -458,7 +464,8 @@ def print_summary(args, trivial: PhaseResult, orders: PhaseResult, cycles: Phase
     print(f"database        {describe_database(args.database_url)}")
     print(f"code            {code_version()}")
     queue = f", Socket.IO queue {args.message_queue}" if args.message_queue else ""
-    print(f"setup           {args.clients} clients, {args.duration:g} s per phase, {args.workers} server worker(s){queue}")
+    print(f"setup           {args.clients} clients, {args.duration:g} s per phase in {args.rounds} rounds, "
+          f"{args.workers} server worker(s){queue}")
     for result in (trivial, orders, cycles):
         print(f"{result.name:<15} {figures(result)}")
     print(f"orders/trivial  {ratio:8.1%}   floor {ORDER_FLOOR_RATIO:.0%}: {verdict(ratio >= ORDER_FLOOR_RATIO)}")
@@ -480,14 +487,16 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients (default 32)")
     parser.add_argument("--duration", type=float, default=10.0, help="seconds measured per phase (default 10)")
     parser.add_argument("--warmup", type=float, default=1.0, help="uncounted seconds before each phase (default 1)")
+    parser.add_argument("--rounds", type=int, default=4,
+                        help="the phases take turns this many times, --duration split among the rounds (default 4)")
     parser.add_argument("--database-url", help="SQLAlchemy URL of a PostgreSQL database to wipe and use "
                                                "(default: a fresh SQLite file)")
     parser.add_argument("--workers", type=int, default=1,
                         help="server processes, each on its own port, clients sticking to one (default 1)")
     parser.add_argument("--message-queue", help="Redis URL for Socket.IO across workers, as production runs them")
     args = parser.parse_args(argv)
-    if args.workers < 1 or args.clients < 1 or args.duration <= 0 or args.warmup < 0:
-        parser.error("--workers and --clients must be >= 1, --duration > 0 and --warmup >= 0")
+    if args.workers < 1 or args.clients < 1 or args.rounds < 1 or args.duration <= 0 or args.warmup < 0:
+        parser.error("--workers, --clients and --rounds must be >= 1, --duration > 0 and --warmup >= 0")
     return args
 
 
@@ -499,13 +508,17 @@ def main(argv=None) -> int:
     with running_server(args.database_url, args.workers, args.message_queue) as workers:
         token = prepare(workers[0][0])
         settings = dict(workers=workers, token=token, clients=args.clients)
-        results = []
-        for name, unit, operation in PHASES:
-            if args.warmup:  # uncounted, but its errors are still reported
-                run_phase(PhaseResult(name, unit), operation, duration=args.warmup, errors=errors, **settings)
-            result = run_phase(PhaseResult(name, unit), operation, duration=args.duration, errors=errors, **settings)
+        results = [PhaseResult(name, unit) for name, unit, _ in PHASES]
+        # The phases take turns, round after round: a machine whose speed drifts (a shared host)
+        # then affects them alike, and the orders/trivial ratio stays fair.
+        for round_no in range(args.rounds):
+            for result, (_, _, operation) in zip(results, PHASES):
+                if args.warmup and round_no == 0:  # uncounted, but its errors are still reported
+                    run_phase(PhaseResult(result.name, result.unit), operation, duration=args.warmup,
+                              errors=errors, **settings)
+                run_phase(result, operation, duration=args.duration / args.rounds, errors=errors, **settings)
+        for result in results:
             print_phase(result)
-            results.append(result)
     print_summary(args, *results, errors)
     return 0
 

@@ -94,15 +94,19 @@ class UnitOfWork:
     same connection and transaction, is created only for the paths that work with model objects
     (an ORM flush costs about ten times a prebuilt statement here)."""
 
-    def __init__(self, connection):
+    def __init__(self, connection, *, own_savepoint: bool = False):
         self.connection = connection
+        # Inside a shared (group-committed) transaction the ORM session keeps its changes in a
+        # savepoint of its own, so whatever it does on failure stays within this unit.
+        self._join_mode = "create_savepoint" if own_savepoint else "conservative_savepoint"
         self._session: Session | None = None
         self._after_commit: list[Callable[[], None]] = []
 
     @property
     def session(self) -> Session:
         if self._session is None:
-            self._session = Session(bind=self.connection, expire_on_commit=False)
+            self._session = Session(bind=self.connection, expire_on_commit=False,
+                                    join_transaction_mode=self._join_mode)
         return self._session
 
     def after_commit(self, callback: Callable[[], None]) -> None:
@@ -175,21 +179,30 @@ class GroupCommit:
 
     @contextmanager
     def unit(self) -> Iterator[UnitOfWork]:
-        if gevent.getcurrent() in self._inside:
+        me = gevent.getcurrent()
+        if me in self._inside:
             # It would wait for a COMMIT that waits for the unit it is nested in.
             raise RuntimeError("units of work do not nest: finish one before starting the next")
         batch = self._join()
-        uow = UnitOfWork(batch.connection)
-        self._inside.add(gevent.getcurrent())
-        batch.active += 1
+        batch.pending += 1  # the batch does not commit before this unit is through
+        self._inside.add(me)
         try:
-            with batch.connection.begin_nested():
-                yield uow
-                uow._finish_session()
+            while batch.busy:  # another unit yielded half-way: savepoints must not interleave
+                gevent.sleep(0)
+            batch.busy = True
+            try:
+                with _savepoint(batch.connection):
+                    uow = UnitOfWork(batch.connection, own_savepoint=True)
+                    try:
+                        yield uow
+                        uow._finish_session()
+                    finally:
+                        uow._close_session()
+            finally:
+                batch.busy = False
         finally:
-            uow._close_session()
-            batch.active -= 1
-            self._inside.discard(gevent.getcurrent())
+            batch.pending -= 1
+            self._inside.discard(me)
         batch.done.wait()
         if batch.failure is not None:
             raise batch.failure
@@ -220,7 +233,7 @@ class GroupCommit:
 
     def _commit(self, batch: "_Batch") -> None:
         gevent.sleep(0)  # every unit already runnable joins this batch first
-        while batch.active:
+        while batch.pending:
             gevent.sleep(0)
         self._open = None  # units from now on open the next batch
         try:
@@ -237,9 +250,26 @@ class _Batch:
         self.connection = None
         self.transaction = None
         self.failure: BaseException | None = None
-        self.active = 0
+        self.pending = 0  # units joined and not yet through their savepoint
+        self.busy = False  # a unit is inside its savepoint
         self.ready = gevent.event.Event()
         self.done = gevent.event.Event()
+
+
+@contextmanager
+def _savepoint(connection):
+    """A unit's savepoint, issued on the DB-API connection: SQLAlchemy's own savepoint machinery
+    cost a fifth of an order's time here. Units never interleave (see GroupCommit.unit), so one
+    name suffices."""
+    raw = connection.connection.dbapi_connection
+    raw.execute("SAVEPOINT unit_of_work")
+    try:
+        yield
+    except BaseException:
+        raw.execute("ROLLBACK TO unit_of_work")
+        raw.execute("RELEASE unit_of_work")
+        raise
+    raw.execute("RELEASE unit_of_work")
 
 
 def init_group_commit(app) -> None:

@@ -122,3 +122,43 @@ def test_nesting_units_is_refused_instead_of_deadlocking(engine):
     job = gevent.spawn(nested)
     job.join(timeout=5)
     assert isinstance(job.exception, RuntimeError) and _count(engine) == 0
+
+
+def test_orm_session_work_in_a_unit_commits_with_the_batch_and_fails_alone(engine):
+    from sqlalchemy.orm import Session
+
+    group = GroupCommit(engine)
+
+    def unit(n):
+        with group.unit() as uow:
+            assert isinstance(uow.session, Session)
+            uow.session.execute(text("INSERT INTO item (n) VALUES (:n)"), {"n": n})
+            if n == 1:
+                uow.session.execute(text("INSERT INTO item (n) VALUES (0)"))  # duplicate: this unit fails
+
+    jobs = [gevent.spawn(unit, n) for n in range(4)]
+    gevent.joinall(jobs)
+    assert isinstance(jobs[1].exception, IntegrityError)
+    with engine.connect() as conn:
+        assert sorted(conn.execute(text("SELECT n FROM item")).scalars()) == [0, 2, 3]
+
+
+def test_a_unit_that_yields_half_way_does_not_interleave_with_the_next(engine):
+    group = GroupCommit(engine)
+    order = []
+
+    def slow(n):
+        with group.unit() as uow:
+            order.append(("start", n))
+            uow.connection.execute(text("INSERT INTO item (n) VALUES (:n)"), {"n": n})
+            gevent.sleep(0.01)  # a unit that yields inside its transaction
+            order.append(("end", n))
+            if n == 0:
+                raise ValueError("fails after yielding")
+
+    jobs = [gevent.spawn(slow, n) for n in range(3)]
+    gevent.joinall(jobs)
+    assert order == [("start", 0), ("end", 0), ("start", 1), ("end", 1), ("start", 2), ("end", 2)]
+    assert isinstance(jobs[0].exception, ValueError)
+    with engine.connect() as conn:
+        assert sorted(conn.execute(text("SELECT n FROM item")).scalars()) == [1, 2]

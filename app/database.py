@@ -98,7 +98,7 @@ class UnitOfWork:
         self.connection = connection
         # Inside a shared (group-committed) transaction the ORM session keeps its changes in a
         # savepoint of its own, so whatever it does on failure stays within this unit.
-        self._join_mode = "create_savepoint" if own_savepoint else "conservative_savepoint"
+        self._join_mode = "create_savepoint" if own_savepoint else "conditional_savepoint"
         self._session: Session | None = None
         self._after_commit: list[Callable[[], None]] = []
 

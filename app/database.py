@@ -19,6 +19,7 @@ from typing import Callable, Iterator
 
 import gevent
 import gevent.event
+import gevent.lock
 from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
@@ -187,19 +188,15 @@ class GroupCommit:
         batch.pending += 1  # the batch does not commit before this unit is through
         self._inside.add(me)
         try:
-            while batch.busy:  # another unit yielded half-way: savepoints must not interleave
-                gevent.sleep(0)
-            batch.busy = True
-            try:
-                with _savepoint(batch.connection):
-                    uow = UnitOfWork(batch.connection, own_savepoint=True)
-                    try:
-                        yield uow
-                        uow._finish_session()
-                    finally:
-                        uow._close_session()
-            finally:
-                batch.busy = False
+            # One unit at a time inside the transaction: savepoints must not interleave, should a
+            # unit ever yield half-way (SQLite work itself never does).
+            with batch.lock, _savepoint(batch.connection):
+                uow = UnitOfWork(batch.connection, own_savepoint=True)
+                try:
+                    yield uow
+                    uow._finish_session()
+                finally:
+                    uow._close_session()
         finally:
             batch.pending -= 1
             self._inside.discard(me)
@@ -251,7 +248,7 @@ class _Batch:
         self.transaction = None
         self.failure: BaseException | None = None
         self.pending = 0  # units joined and not yet through their savepoint
-        self.busy = False  # a unit is inside its savepoint
+        self.lock = gevent.lock.Semaphore()  # held by the unit inside its savepoint
         self.ready = gevent.event.Event()
         self.done = gevent.event.Event()
 

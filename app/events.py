@@ -26,11 +26,6 @@ def subscribe(handler: Callable[[DomainEvent], None]) -> None:
         _subscribers.append(handler)
 
 
-def unsubscribe(handler: Callable[[DomainEvent], None]) -> None:
-    if handler in _subscribers:
-        _subscribers.remove(handler)
-
-
 def dispatch(event: DomainEvent) -> None:
     for handler in list(_subscribers):
         try:

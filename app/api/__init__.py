@@ -78,11 +78,6 @@ def optional_int_arg(name: str, *, minimum: int = 0, maximum: int = 1_000_000_00
     return int(raw)
 
 
-@bp.errorhandler(DomainError)
-def _domain_error(exc: DomainError):
-    return error_response(exc.status, exc.code, exc.message, exc.details)
-
-
 def register_error_handlers(app) -> None:
     @app.errorhandler(DomainError)
     def _any_domain_error(exc: DomainError):

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..locations.address import parse_address
 from ..locations.models import Location
 from ..locations.routing import match_stores, route_delivery
-from ..orders.placement import parse_items
+from ..orders.placement import parse_items, products_for
 from ..stock.models import StockItem
 from . import bp, json_body, optional_int_arg
 from .serializers import location_dict, product_dict
@@ -59,10 +59,6 @@ def match():
             candidates=[location_dict(s) for s in result.stores],
         )
     items = parse_items(body["items"])
-    skus = [sku for sku, _ in items]
-    ids = dict(db.session.execute(select(Product.sku, Product.id).where(Product.sku.in_(skus))).all())
-    unknown = [sku for sku in skus if sku not in ids]
-    if unknown:
-        raise NotFound("商品不存在", code="unknown_sku", details={"skus": unknown})
-    decision = route_delivery(db.session, address, [(ids[sku], qty) for sku, qty in items])
+    products = products_for(db.session.connection(), [sku for sku, _ in items])
+    decision = route_delivery(db.session, address, [(products[sku].id, qty) for sku, qty in items])
     return jsonify(store=location_dict(decision.location), fulfilment=decision.fulfilment, reason=decision.reason)

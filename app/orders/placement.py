@@ -152,7 +152,7 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
     """Route and write the order. Returns a plain record of what was written (for the response) and
     the reservation to make, (location_id, [(product_id, qty)]): the caller reserves it last."""
     connection = uow.connection
-    products = _products_for(connection, [sku for sku, _ in request.items])
+    products = products_for(connection, [sku for sku, _ in request.items])
     lines = [(products[sku].id, qty) for sku, qty in request.items]
     location, fulfilment, reason = _route(uow, request, lines)
     if request.payment == COD and fulfilment != STORE_DELIVERY:
@@ -183,7 +183,7 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
     return order, (location.id, lines)
 
 
-def _products_for(connection, skus: list[str]) -> dict:
+def products_for(connection, skus: list[str]) -> dict:
     """{sku: product row} for the requested SKUs; unknown or delisted ones are refused together."""
     found = {sku: _PRODUCT_BY_SKU.first(connection, {"sku": sku}) for sku in skus}
     unknown = [sku for sku, product in found.items() if product is None or not product.active]

@@ -23,11 +23,6 @@ def piece_price(product) -> int:
     return product.unit_price
 
 
-def weight_price(product, grams: int) -> int:
-    """What `grams` of a weighed product cost, in cents (half up)."""
-    return (grams * product.price_per_kg + 500) // 1000
-
-
 def delivery_fee(fulfilment: str, goods_total: int) -> int:
     fee, free_from = DELIVERY_FEES.get(fulfilment, (0, 0))
     return 0 if goods_total >= free_from else fee

@@ -64,10 +64,6 @@ TERMINAL = frozenset(s for s, targets in TRANSITIONS.items() if not targets)
 HOLDS_RESERVATION = frozenset({PENDING_PAYMENT, AWAITING_ACCEPTANCE, ACCEPTED, READY_FOR_PICKUP, READY_TO_SHIP})
 
 
-def can_transition(order: Order, to_status: str) -> bool:
-    return is_legal(order.status, to_status, order.fulfilment)
-
-
 def is_legal(from_status: str, to_status: str, fulfilment: str) -> bool:
     return fulfilment in TRANSITIONS.get(from_status, {}).get(to_status, frozenset())
 

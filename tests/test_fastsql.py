@@ -1,0 +1,82 @@
+"""FastStatement runs prebuilt statements on the DB-API cursor; what it stores and reads back must be
+exactly what SQLAlchemy Core stores and reads, on both databases."""
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, String, Table, bindparam, insert, select, text, update
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.fastsql import FastStatement, _bind_processor
+
+metadata = MetaData()
+things = Table(
+    "fastsql_things", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(20), unique=True, nullable=False),
+    Column("at", DateTime),
+    Column("payload", JSON),
+    Column("active", Boolean, default=True),
+    Column("kind", String(10), default=lambda: "made"),
+)
+INSERT = FastStatement(insert(things).returning(things.c.id))
+BY_CODE = FastStatement(select(things).where(things.c.code == bindparam("code")))
+ACTIVE_ONLY = FastStatement(select(things.c.code).where(things.c.active == True))  # noqa: E712 (a bound literal)
+DEACTIVATE = FastStatement(update(things).where(things.c.code == bindparam("c")).values(active=False))
+
+
+@pytest.fixture
+def connection(app):
+    with app.app_context():
+        metadata.create_all(db.engine)
+        try:
+            with db.engine.connect() as conn:
+                yield conn
+                conn.rollback()
+        finally:
+            metadata.drop_all(db.engine)
+
+
+def test_rows_written_and_read_match_sqlalchemy_core(connection):
+    at = datetime(2026, 11, 22, 3, 35, 34, 120)
+    INSERT.execute(connection, {"code": "fast", "at": at, "payload": {"门店": [1, 2]}})
+    connection.execute(insert(things).values(code="core", at=at, payload={"门店": [1, 2]}))
+
+    fast = BY_CODE.first(connection, {"code": "fast"})
+    core = connection.execute(select(things).where(things.c.code == "core")).one()
+    assert (fast.at, fast.payload, fast.active, fast.kind) == (at, {"门店": [1, 2]}, True, "made")
+    assert (fast.at, fast.payload, fast.active, fast.kind) == (core.at, core.payload, core.active, core.kind)
+    # Stored the same way too (SQLite keeps dates as text: ordering and comparisons depend on it).
+    stored = connection.execute(text("SELECT code, CAST(at AS TEXT) FROM fastsql_things ORDER BY code")).all()
+    assert stored[0][1] == stored[1][1]
+
+
+def test_update_returns_the_rowcount_and_literals_bind_themselves(connection):
+    INSERT.execute(connection, {"code": "a", "at": None, "payload": None})
+    INSERT.execute(connection, {"code": "b", "at": None, "payload": None})
+    assert DEACTIVATE.execute(connection, {"c": "a"}) == 1
+    assert DEACTIVATE.execute(connection, {"c": "nope"}) == 0
+    assert [row.code for row in ACTIVE_ONLY.execute(connection)] == ["b"]
+    assert BY_CODE.first(connection, {"code": "nope"}) is None
+
+
+def test_driver_errors_surface_as_sqlalchemy_exceptions(connection):
+    INSERT.execute(connection, {"code": "same", "at": None, "payload": None})
+    with pytest.raises(IntegrityError):
+        INSERT.execute(connection, {"code": "same", "at": None, "payload": None})
+
+
+def test_a_missing_parameter_is_refused_before_reaching_the_database(connection):
+    with pytest.raises(KeyError, match="code"):
+        BY_CODE.execute(connection, {})
+
+
+@pytest.mark.parametrize("value", [
+    datetime(2026, 11, 22, 3, 35, 34, 123), datetime(2026, 1, 2), datetime(999, 1, 1, 1, 1, 1, 1),
+    datetime.max, datetime.min, datetime(2026, 11, 22, 8, tzinfo=timezone.utc),
+])
+def test_sqlite_datetime_text_is_sqlalchemys_own(value):
+    dialect = sqlite.dialect()
+    general = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    assert _bind_processor(DateTime(), dialect)(value) == general(value)

@@ -1,8 +1,9 @@
 """Bad input: a specific 4xx code, never a 500, and nothing written."""
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from app.extensions import db
+from app.catalog.models import Product
 from app.orders.models import Order, OrderEvent
 from app.payments.models import Payment
 from app.stock.models import StockItem
@@ -92,6 +93,28 @@ def test_idempotency_key_reused_for_a_different_order_is_refused(app, client):
     assert mine.status_code == 201 and mine.json["id"] != first.json["id"]
     too_long = client.post("/api/v1/orders", json=body, headers={**chain.h("m0"), "Idempotency-Key": "k" * 101})
     assert (too_long.status_code, too_long.json["error"]["code"]) == (422, "invalid_idempotency_key")
+
+
+def test_a_retry_gets_its_order_back_even_after_the_product_or_stock_went(app, client):
+    chain = build_chain(app, stock={("A", "MILK"): 1})
+    key = {**chain.h("m0"), "Idempotency-Key": "k-gone"}
+    body = {"items": [{"sku": "MILK", "qty": 1}], "fulfilment": "pickup", "store_id": chain.stores["A"]}
+    first = client.post("/api/v1/orders", json=body, headers=key)
+    assert first.status_code == 201
+    sold_out = client.post("/api/v1/orders", json=body, headers=key)  # the one unit is the first order's
+    assert (sold_out.status_code, sold_out.json["id"]) == (200, first.json["id"])
+    with app.app_context():
+        db.session.execute(update(Product).where(Product.sku == "MILK").values(active=False))
+        db.session.commit()
+    delisted = client.post("/api/v1/orders", json=body, headers=key)
+    assert (delisted.status_code, delisted.json["id"]) == (200, first.json["id"])
+    # Without the key the same request is refused for what it is; a different body under the key is a conflict.
+    fresh = client.post("/api/v1/orders", json=body, headers=chain.h("m0"))
+    assert (fresh.status_code, fresh.json["error"]["code"]) == (404, "unknown_sku")
+    other = client.post("/api/v1/orders", json={**body, "items": [{"sku": "NOPE", "qty": 1}]}, headers=key)
+    assert (other.status_code, other.json["error"]["code"]) == (409, "idempotency_key_reused")
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(Order)).scalar_one() == 1
 
 
 @pytest.mark.parametrize("body,status,code", [

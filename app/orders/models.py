@@ -1,9 +1,9 @@
-"""Orders from every channel, their lines, the append-only event history and idempotency keys."""
+"""Orders from every channel, their lines, and the append-only event history."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -25,7 +25,11 @@ class Order(db.Model):
     __tablename__ = "orders"
     __table_args__ = (
         CheckConstraint("total >= 0 AND goods_total >= 0 AND delivery_fee >= 0", name="ck_orders_money"),
-        Index("ix_orders_member_created", "member_id", "created_at"),
+        # A member's orders newest first (by id): the index yields them in order, no sort.
+        Index("ix_orders_member", "member_id", "id"),
+        # A retried POST /orders carries the same Idempotency-Key: one order per member and key.
+        Index("uq_orders_member_idempotency_key", "member_id", "idempotency_key", unique=True,
+              sqlite_where=text("idempotency_key IS NOT NULL"), postgresql_where=text("idempotency_key IS NOT NULL")),
         Index("ix_orders_location_status", "location_id", "status"),
         Index("ix_orders_status_expires", "status", "expires_at"),
     )
@@ -51,6 +55,9 @@ class Order(db.Model):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # Unpaid online orders lapse at this time and give their stock back.
     expires_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The member's Idempotency-Key and a fingerprint of the request body that placed the order.
+    idempotency_key: Mapped[str | None] = mapped_column(String(100))
+    request_hash: Mapped[str | None] = mapped_column(String(64))
 
     lines: Mapped[list["OrderLine"]] = relationship(
         back_populates="order", lazy="selectin", order_by="OrderLine.id", cascade="all, delete-orphan"
@@ -91,15 +98,3 @@ class OrderEvent(db.Model):
     from_status: Mapped[str | None] = mapped_column(String(24))
     to_status: Mapped[str | None] = mapped_column(String(24))
     reason: Mapped[str] = mapped_column(Text, default="")
-
-
-class IdempotencyKey(db.Model):
-    """A member's Idempotency-Key for POST /orders and the order it produced."""
-
-    __tablename__ = "idempotency_keys"
-
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
-    key: Mapped[str] = mapped_column(String(100), primary_key=True)
-    request_hash: Mapped[str] = mapped_column(String(64))
-    order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"))
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -14,13 +14,13 @@ from sqlalchemy.exc import IntegrityError
 from ..catalog.models import Product
 from ..clock import utcnow
 from ..database import unit_of_work
-from ..errors import Conflict, NotFound, ValidationFailed
+from ..errors import Conflict, DomainError, NotFound, ValidationFailed
 from ..fastsql import FastStatement
 from ..locations.address import Address, parse_address
 from ..locations.routing import pickup_store, route_delivery, route_to_warehouse, store_serves
 from ..stock import service as stock
 from . import pricing, state
-from .models import COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAYMENT_METHODS, PICKUP, STORE_DELIVERY, UNPAID, IdempotencyKey, Order, OrderLine
+from .models import COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAYMENT_METHODS, PICKUP, STORE_DELIVERY, UNPAID, Order, OrderLine
 
 MAX_LINES = 50
 MAX_QTY_PER_LINE = 999
@@ -29,12 +29,10 @@ MAX_IDEMPOTENCY_KEY = 100
 # Placing an order is the hottest write path: prebuilt statements, no ORM objects or flush.
 _products = Product.__table__
 _PRODUCT_BY_SKU = FastStatement(select(_products).where(_products.c.sku == bindparam("sku")))
-_keys = IdempotencyKey.__table__
-_KEY_LOOKUP = FastStatement(select(_keys.c.request_hash, _keys.c.order_id).where(
-    _keys.c.member_id == bindparam("member"), _keys.c.key == bindparam("k")
-))
-_KEY_INSERT = FastStatement(insert(_keys))
 _orders, _lines = Order.__table__, OrderLine.__table__
+_BY_KEY = FastStatement(select(_orders.c.id, _orders.c.request_hash).where(
+    _orders.c.member_id == bindparam("member"), _orders.c.idempotency_key == bindparam("k")
+))
 _ORDER_INSERT = FastStatement(insert(_orders).returning(_orders.c.id))
 _LINE_INSERT = FastStatement(insert(_lines))
 
@@ -111,45 +109,40 @@ def place_order(request: OrderRequest, *, member_id: int | None, channel: str = 
     """Place the order; returns (order, created). A repeated Idempotency-Key returns the first order.
 
     The order is the stored Order on a replay, else a plain record of the row just written: either
-    has the Order's attributes and `lines`."""
+    has the Order's attributes and `lines`.
+
+    Keys are checked optimistically: the order row carries its key under a unique index, so a retry
+    fails to insert and is answered with the original order; a retry refused before the insert (the
+    product since delisted, the stock since sold) is answered with the original order too."""
     if idempotency_key is not None and (not idempotency_key or len(idempotency_key) > MAX_IDEMPOTENCY_KEY):
         raise ValidationFailed("Idempotency-Key 长度必须在 1 到 100 之间", code="invalid_idempotency_key")
+    key = (idempotency_key, fingerprint) if idempotency_key and member_id is not None else None
     try:
         with unit_of_work() as uow:
-            if idempotency_key and member_id is not None:
-                existing = _replay(uow, member_id, idempotency_key, fingerprint)
-                if existing is not None:
-                    return existing, False
-            order, reservation = _write_order(uow, request, member_id, channel, actor, payment_timeout_seconds)
-            if idempotency_key and member_id is not None:
-                _KEY_INSERT.execute(uow.connection, {"member_id": member_id, "key": idempotency_key,
-                                                     "request_hash": fingerprint, "order_id": order.id,
-                                                     "created_at": order.created_at})
+            order, reservation = _write_order(uow, request, member_id, channel, actor, payment_timeout_seconds, key)
             # Reserve last, just before commit: every buyer of a SKU contends for its stock row, and on
             # PostgreSQL the row stays locked from this UPDATE to the commit.
             stock.reserve(uow.connection, *reservation)
-    except IntegrityError:
-        # A concurrent retry with the same key won the race: answer with its order.
-        if not idempotency_key:
-            raise
-        with unit_of_work() as uow:
-            existing = _replay(uow, member_id, idempotency_key, fingerprint)
+    except (IntegrityError, DomainError):
+        existing = _replay(member_id, *key) if key else None
         if existing is None:
             raise
         return existing, False
     return order, True
 
 
-def _replay(uow, member_id: int, key: str, fingerprint: str) -> Order | None:
-    record = _KEY_LOOKUP.first(uow.connection, {"member": member_id, "k": key})
-    if record is None:
-        return None
-    if record.request_hash != fingerprint:
-        raise Conflict("同一个 Idempotency-Key 不能用于不同的请求", code="idempotency_key_reused")
-    return uow.session.get(Order, record.order_id)
+def _replay(member_id: int, key: str, fingerprint: str) -> Order | None:
+    """The order this member already placed with this key, if any."""
+    with unit_of_work() as uow:
+        record = _BY_KEY.first(uow.connection, {"member": member_id, "k": key})
+        if record is None:
+            return None
+        if record.request_hash != fingerprint:
+            raise Conflict("同一个 Idempotency-Key 不能用于不同的请求", code="idempotency_key_reused")
+        return uow.session.get(Order, record.id)
 
 
-def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_timeout_seconds):
+def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_timeout_seconds, key):
     """Route and write the order. Returns a plain record of what was written (for the response) and
     the reservation to make, (location_id, [(product_id, qty)]): the caller reserves it last."""
     connection = uow.connection
@@ -172,6 +165,7 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
         contact_name=request.contact_name, contact_phone=request.contact_phone, note=request.note,
         goods_total=goods_total, delivery_fee=fee, total=goods_total + fee, created_at=now, updated_at=now,
         expires_at=now + timedelta(seconds=payment_timeout_seconds) if online else None,
+        idempotency_key=key[0] if key else None, request_hash=key[1] if key else None,
     )
     order_id = _ORDER_INSERT.first(connection, values).id
     for line in order_lines:

@@ -1,6 +1,14 @@
 """One source of 'now' (naive UTC, as stored), so tests and jobs agree on time."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+
+# The chain trades on China Standard Time (UTC+8, no daylight saving): business dates follow it.
+CHINA_TIME = timezone(timedelta(hours=8), "CST")
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc).replace(tzinfo=None)
+
+
+def business_time(utc: datetime) -> datetime:
+    """A stored (naive UTC) time as the stores' wall-clock time, naive."""
+    return utc + CHINA_TIME.utcoffset(None)

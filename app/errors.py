@@ -53,3 +53,9 @@ class IllegalTransition(Conflict):
 class TooManyRequests(DomainError):
     status = 429
     code = "too_many_requests"
+
+
+class TryAgain(DomainError):
+    """A transient condition the request itself did not cause; the same request may succeed now."""
+    status = 503
+    code = "try_again"

@@ -38,7 +38,11 @@ class _Compiled:
 
 class FastStatement:
     def __init__(self, statement, *, columns: list[str] | None = None):
-        """`columns`: for an INSERT, the columns it sets; by default every column but a generated id."""
+        """`statement`: a Core statement, or {dialect name: statement} where the SQL must differ (an
+        upsert). `columns`: for an INSERT, the columns it sets; by default every column but a generated id."""
+        self._by_dialect = statement if isinstance(statement, dict) else None
+        if self._by_dialect:
+            statement = next(iter(self._by_dialect.values()))
         self.statement = statement
         if columns is None and isinstance(statement, Insert):
             generated = statement.table.autoincrement_column
@@ -53,10 +57,10 @@ class FastStatement:
         return compiled
 
     def _compile(self, dialect) -> _Compiled:
-        statement = self.statement
+        statement = self._by_dialect[dialect.name] if self._by_dialect else self.statement
         compiled = statement.compile(dialect=dialect, column_keys=self._columns)
         names = tuple(compiled.positiontup or compiled.binds.keys())
-        fills = self._fills(compiled, names)
+        fills = self._fills(statement, compiled, names)
         plan = tuple((name, _bind_processor(compiled.binds[name].type, dialect), fills.get(name)) for name in names)
         # A SELECT's columns, or the RETURNING columns of an INSERT/UPDATE (none: a rowcount).
         columns = list(statement.selected_columns if isinstance(statement, Select) else statement.exported_columns)
@@ -68,13 +72,13 @@ class FastStatement:
         return _Compiled(compiled.string, names, bool(compiled.positiontup), plan, row, converters,
                          dialect.loaded_dbapi.Error)
 
-    def _fills(self, compiled, names) -> dict[str, Callable[[], Any]]:
+    def _fills(self, statement, compiled, names) -> dict[str, Callable[[], Any]]:
         """What supplies a parameter the caller leaves out: a value the statement binds itself (a
         constant in a WHERE clause) or, for an INSERT, the column's Python-side default."""
         fills = {name: (lambda value=param.value: value)
                  for name, param in compiled.binds.items() if not param.required}
-        if isinstance(self.statement, Insert):
-            for column in self.statement.table.columns:
+        if isinstance(statement, Insert):
+            for column in statement.table.columns:
                 default = column.default
                 if column.key in names and default is not None:
                     fills[column.key] = (lambda d=default: d.arg(None)) if default.is_callable else (lambda d=default: d.arg)

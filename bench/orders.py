@@ -512,11 +512,17 @@ def main(argv=None) -> int:
         # The phases take turns, round after round: a machine whose speed drifts (a shared host)
         # then affects them alike, and the orders/trivial ratio stays fair.
         for round_no in range(args.rounds):
+            rates = []
             for result, (_, _, operation) in zip(results, PHASES):
                 if args.warmup and round_no == 0:  # uncounted, but its errors are still reported
                     run_phase(PhaseResult(result.name, result.unit), operation, duration=args.warmup,
                               errors=errors, **settings)
+                done, seconds = len(result.latencies), result.seconds
                 run_phase(result, operation, duration=args.duration / args.rounds, errors=errors, **settings)
+                rates.append((len(result.latencies) - done) / (result.seconds - seconds))
+            print(f"round {round_no + 1}/{args.rounds}: " + ", ".join(
+                f"{name} {rate:,.0f}/s" for (name, _, _), rate in zip(PHASES, rates))
+                + f", orders/trivial {rates[1] / rates[0]:.1%}", flush=True)
         for result in results:
             print_phase(result)
     print_summary(args, *results, errors)

@@ -99,18 +99,38 @@ class FastStatement:
     def execute(self, connection, params: dict | None = None):
         """Run on a SQLAlchemy Connection's DB-API connection; returns rows (a list) or the rowcount.
         Driver errors surface as SQLAlchemy's exceptions (IntegrityError, ...), as with Core."""
+        return self._run(connection, params, self._rows_or_rowcount)
+
+    def insert(self, connection, params: dict) -> int | None:
+        """Run a one-row INSERT; returns the row's generated id, or None when ON CONFLICT DO NOTHING
+        skipped it. The id comes from RETURNING where the statement has it, else from the driver's
+        lastrowid: on SQLite, RETURNING costs a fifth of the insert."""
+        return self._run(connection, params, self._inserted_id)
+
+    def _run(self, connection, params, consume):
         compiled = self._compiled.get(connection.dialect.name) or self._for(connection.dialect)
         values = self._parameters(compiled, params or {})
         cursor = connection.connection.dbapi_connection.cursor()
         try:
             cursor.execute(compiled.sql, values)
-            if compiled.row is None:
-                return cursor.rowcount
-            return self._rows(compiled, cursor.fetchall())
+            return consume(compiled, cursor)
         except compiled.dbapi_error as exc:
             raise DBAPIError.instance(compiled.sql, values, exc, compiled.dbapi_error) from exc
         finally:
             cursor.close()
+
+    @classmethod
+    def _rows_or_rowcount(cls, compiled: _Compiled, cursor):
+        if compiled.row is None:
+            return cursor.rowcount
+        return cls._rows(compiled, cursor.fetchall())
+
+    @staticmethod
+    def _inserted_id(compiled: _Compiled, cursor) -> int | None:
+        if compiled.row is not None:
+            row = cursor.fetchone()
+            return row[0] if row is not None else None
+        return cursor.lastrowid if cursor.rowcount == 1 else None
 
     def first(self, connection, params: dict | None = None):
         rows = self.execute(connection, params)

@@ -5,6 +5,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import JSON, Boolean, Column, DateTime, Integer, MetaData, String, Table, bindparam, insert, select, text, update
 from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -19,10 +21,15 @@ things = Table(
     Column("payload", JSON),
     Column("active", Boolean, default=True),
     Column("kind", String(10), default=lambda: "made"),
+    Column("ref", String(10), unique=True),
 )
 INSERT = FastStatement(insert(things).returning(things.c.id))
 BY_CODE = FastStatement(select(things).where(things.c.code == bindparam("code")))
 ACTIVE_ONLY = FastStatement(select(things.c.code).where(things.c.active == True))  # noqa: E712 (a bound literal)
+ADD_ONCE = FastStatement({  # SQLite answers the id through lastrowid, PostgreSQL through RETURNING
+    "sqlite": sqlite_insert(things).on_conflict_do_nothing(index_elements=[things.c.code]),
+    "postgresql": postgresql_insert(things).on_conflict_do_nothing(index_elements=[things.c.code]).returning(things.c.id),
+})
 DEACTIVATE = FastStatement(update(things).where(things.c.code == bindparam("c")).values(active=False))
 
 
@@ -40,7 +47,7 @@ def connection(app):
 
 def test_rows_written_and_read_match_sqlalchemy_core(connection):
     at = datetime(2026, 11, 22, 3, 35, 34, 120)
-    INSERT.execute(connection, {"code": "fast", "at": at, "payload": {"门店": [1, 2]}})
+    INSERT.execute(connection, {"code": "fast", "at": at, "payload": {"门店": [1, 2]}, "ref": None})
     connection.execute(insert(things).values(code="core", at=at, payload={"门店": [1, 2]}))
 
     fast = BY_CODE.first(connection, {"code": "fast"})
@@ -53,18 +60,29 @@ def test_rows_written_and_read_match_sqlalchemy_core(connection):
 
 
 def test_update_returns_the_rowcount_and_literals_bind_themselves(connection):
-    INSERT.execute(connection, {"code": "a", "at": None, "payload": None})
-    INSERT.execute(connection, {"code": "b", "at": None, "payload": None})
+    INSERT.execute(connection, {"code": "a", "at": None, "payload": None, "ref": None})
+    INSERT.execute(connection, {"code": "b", "at": None, "payload": None, "ref": None})
     assert DEACTIVATE.execute(connection, {"c": "a"}) == 1
     assert DEACTIVATE.execute(connection, {"c": "nope"}) == 0
     assert [row.code for row in ACTIVE_ONLY.execute(connection)] == ["b"]
     assert BY_CODE.first(connection, {"code": "nope"}) is None
 
 
+def test_insert_answers_the_new_id_or_none_when_the_conflict_clause_skipped_it(connection):
+    first = ADD_ONCE.insert(connection, {"code": "once", "at": None, "payload": None, "ref": None})
+    second = ADD_ONCE.insert(connection, {"code": "twice", "at": None, "payload": None, "ref": None})
+    assert isinstance(first, int) and second == first + 1
+    assert ADD_ONCE.insert(connection, {"code": "once", "at": None, "payload": None, "ref": None}) is None
+    assert BY_CODE.first(connection, {"code": "twice"}).id == second
+    ADD_ONCE.insert(connection, {"code": "r1", "at": None, "payload": None, "ref": "R"})
+    with pytest.raises(IntegrityError):  # only the named conflict is skipped
+        ADD_ONCE.insert(connection, {"code": "r2", "at": None, "payload": None, "ref": "R"})
+
+
 def test_driver_errors_surface_as_sqlalchemy_exceptions(connection):
-    INSERT.execute(connection, {"code": "same", "at": None, "payload": None})
+    INSERT.execute(connection, {"code": "same", "at": None, "payload": None, "ref": None})
     with pytest.raises(IntegrityError):
-        INSERT.execute(connection, {"code": "same", "at": None, "payload": None})
+        INSERT.execute(connection, {"code": "same", "at": None, "payload": None, "ref": None})
 
 
 def test_a_missing_parameter_is_refused_before_reaching_the_database(connection):

@@ -57,6 +57,8 @@ def from_environment(**overrides) -> dict:
         "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
         "TOKEN_MAX_AGE_SECONDS": _int("TOKEN_MAX_AGE_SECONDS", 7 * 24 * 3600),
         "DB_POOL_SIZE": _int("DB_POOL_SIZE", 20),
+        # Request bodies are small JSON; anything larger is refused (413) before it is read.
+        "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
     }
     config.update(overrides)
     return config

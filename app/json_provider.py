@@ -11,12 +11,15 @@ class OrjsonProvider(JSONProvider):
     def dumps(self, obj, **kwargs) -> str:
         return orjson.dumps(obj, default=_fallback).decode()
 
+    def dumps_bytes(self, obj) -> bytes:
+        return orjson.dumps(obj, default=_fallback)
+
     def loads(self, s, **kwargs):
         return orjson.loads(s)
 
     def response(self, *args, **kwargs):
         obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(orjson.dumps(obj, default=_fallback), mimetype="application/json")
+        return self._app.response_class(self.dumps_bytes(obj), mimetype="application/json")
 
 
 def _fallback(value):

@@ -71,6 +71,7 @@ def test_bad_order_is_refused_with_its_code_and_writes_nothing(app, client, body
     (b"[1, 2]", "application/json", 422, "invalid_body"),
     (b"null", "application/json", 422, "invalid_body"),
     (b"items=1", "application/x-www-form-urlencoded", 400, "unsupported_media_type"),
+    (b'{"note": "' + b"x" * (1024 * 1024) + b'"}', "application/json", 413, "request_entity_too_large"),
 ])
 def test_malformed_bodies(app, client, data, content_type, status, code):
     chain = build_chain(app)

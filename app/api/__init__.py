@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError, Forbidden, Unauthorized, ValidationFailed
@@ -16,6 +16,15 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
     if details:
         body["error"]["details"] = details
     return jsonify(body), status
+
+
+def json_response(data, status: int = 200, headers: dict | None = None) -> Response:
+    """`data` as a JSON response with a status, built directly (jsonify's generic argument handling
+    cost a tenth of answering a placed order)."""
+    return Response(current_app.json.dumps_bytes(data), status=status, headers=headers, content_type=_JSON)
+
+
+_JSON = "application/json"
 
 
 def json_body() -> dict:

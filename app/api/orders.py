@@ -4,7 +4,7 @@ from ..extensions import db
 from ..orders import lifecycle, queries
 from ..orders.placement import parse_order_request, place_order, request_fingerprint
 from ..payments.service import start_payment
-from . import bp, json_body, optional_int_arg, optional_json_body, optional_text, principal, require
+from . import bp, json_body, json_response, optional_int_arg, optional_json_body, optional_text, principal, require
 from .serializers import order_dict, orders_json
 
 MAX_PAGE = 100
@@ -20,11 +20,9 @@ def create_order():
         idempotency_key=request.headers.get("Idempotency-Key"), fingerprint=request_fingerprint(body),
         payment_timeout_seconds=current_app.config["PAYMENT_TIMEOUT_SECONDS"],
     )
-    response = jsonify(order_dict(order))
-    response.status_code = 201 if created else 200
-    if not created:
-        response.headers["Idempotent-Replay"] = "true"
-    return response
+    if created:
+        return json_response(order_dict(order), 201)
+    return json_response(order_dict(order), 200, {"Idempotent-Replay": "true"})
 
 
 @bp.get("/orders")

@@ -12,7 +12,8 @@ What it does:
        cycles   place -> POST /orders/<id>/pay -> POST <pay_url>/confirm -> poll GET /orders/<id>
                 after 20 ms, then every 10 ms, until payment_status is "paid" (the sandbox provider's signed
                 notification reaches the server asynchronously); over 10 s counts as a failure;
-  4. prints per-phase figures (throughput, p50/p99 latency, the CPU used by the server, by this
+  4. prints each round's rates as it goes (the spread shows how much the host drifted), then
+     per-phase figures (throughput, p50/p99 latency, the CPU used by the server, by this
      client and by the rest of the machine, in cores) and a summary checked against the floors:
      orders/s >= 40% of trivial req/s, cycles/s >= 167. Errors are listed with their first bodies.
 

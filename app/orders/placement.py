@@ -186,7 +186,7 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
         line["order_id"] = order_id
     _LINE_INSERT.execute_many(connection, order_lines)
     order = SimpleNamespace(id=order_id, lines=[SimpleNamespace(**line) for line in order_lines], **values)
-    state.record(connection, order, actor=actor, kind="placed", to_status=order.status, reason=reason)
+    state.record(connection, order, actor=actor, kind="placed", to_status=order.status, reason=reason, at=now)
     if not online:
         uow.publish("order.new", order_id=order.id, location_id=order.location_id, member_id=member_id)
     return order, (location.id, lines)
@@ -240,4 +240,5 @@ def _order_number(now) -> str:
     random number touched a different index page per order, which cost the commit more than the
     order's own rows."""
     local = business_time(now)
-    return f"{local:%Y%m%d%H%M%S}{local.microsecond // 1000:03d}{secrets.randbelow(100_000):05d}"
+    return (f"{local.year:04d}{local.month:02d}{local.day:02d}{local.hour:02d}{local.minute:02d}"
+            f"{local.second:02d}{local.microsecond // 1000:03d}{secrets.randbelow(100_000):05d}")

@@ -86,12 +86,13 @@ def transition(connection, order: Order, to_status: str, *, actor: str, reason: 
 
 
 def record(connection, order, *, actor: str, kind: str, reason: str = "",
-           from_status: str | None = None, to_status: str | None = None):
-    """Append a history entry (also used for entries that are not a status change: a refund, a late payment).
+           from_status: str | None = None, to_status: str | None = None, at=None):
+    """Append a history entry (also used for entries that are not a status change: a refund, a late payment),
+    stamped `at` (default now).
 
     Written with one prebuilt INSERT (no ORM flush): history is append-only; the returned record is
     what was written."""
     event = SimpleNamespace(order_id=order.id, actor=actor, kind=kind, from_status=from_status,
-                            to_status=to_status, reason=reason, at=utcnow())
+                            to_status=to_status, reason=reason, at=at or utcnow())
     _INSERT_EVENT.execute(connection, vars(event))
     return event

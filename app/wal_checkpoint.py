@@ -29,12 +29,21 @@ _sleep = monkey.get_original("time", "sleep")
 
 INTERVAL_SECONDS = 0.02
 SAFETY_NET_PAGES = 20_000  # ~80 MB of log: writers checkpoint themselves only if this thread fell behind
+# PASSIVE copies the log but never restarts it, and under steady commits no writer finds it fully
+# copied, so it would grow to the safety net. Past this many frames, once all are copied, a RESTART
+# checkpoint makes the next commit write from the log's start again; it holds off writers only for
+# the moment it waits (at most RESTART_WAIT_MS) for readers to leave the log.
+RESTART_FRAMES = 4_000
+RESTART_WAIT_MS = 50
 
 
 class WalCheckpointer:
-    def __init__(self, database_path: str, *, interval: float = INTERVAL_SECONDS):
+    def __init__(self, database_path: str, *, interval: float = INTERVAL_SECONDS,
+                 restart_frames: int = RESTART_FRAMES):
         self._path = database_path
         self._interval = interval
+        self._restart_frames = restart_frames
+        self._restart_at = restart_frames  # raised after a RESTART that readers held off
         self._stopping = False
         self._running = _allocate_lock()  # held by the thread while it runs
 
@@ -50,6 +59,7 @@ class WalCheckpointer:
     def _run(self) -> None:
         try:
             connection = sqlite3.connect(self._path, isolation_level=None, check_same_thread=True)
+            connection.execute(f"PRAGMA busy_timeout={RESTART_WAIT_MS}")  # waits on this thread only
             try:
                 while not self._stopping:
                     self._checkpoint(connection)
@@ -63,12 +73,19 @@ class WalCheckpointer:
 
     def _checkpoint(self, connection) -> None:
         try:
-            connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            busy, frames, copied = connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+            if not busy and frames >= self._restart_at and copied == frames:
+                self._restart(connection, frames)
         except sqlite3.OperationalError as exc:  # locked by a schema change, say: try again next time
             log.warning("WAL checkpoint skipped: %s", exc)
 
+    def _restart(self, connection, frames: int) -> None:
+        busy, _, _ = connection.execute("PRAGMA wal_checkpoint(RESTART)").fetchone()
+        # Held off by readers: writers were kept waiting meanwhile, so let the log grow again first.
+        self._restart_at = frames + self._restart_frames if busy else self._restart_frames
 
-def start_wal_checkpointer(engine) -> WalCheckpointer | None:
+
+def start_wal_checkpointer(engine, **options) -> WalCheckpointer | None:
     """For a file-backed SQLite engine: raise the writers' automatic checkpoint to the safety net
     and checkpoint on a background thread. Returns None for any other database."""
     database = engine.url.database
@@ -80,6 +97,6 @@ def start_wal_checkpointer(engine) -> WalCheckpointer | None:
         dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_PAGES}")
 
     engine.dispose()  # connections opened before now would still checkpoint at 1,000 pages
-    checkpointer = WalCheckpointer(database)
+    checkpointer = WalCheckpointer(database, **options)
     checkpointer.start()
     return checkpointer

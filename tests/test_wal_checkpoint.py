@@ -7,7 +7,7 @@ import time
 from sqlalchemy import create_engine, event, text
 
 from app.database import configure_engine
-from app.wal_checkpoint import SAFETY_NET_PAGES, start_wal_checkpointer
+from app.wal_checkpoint import SAFETY_NET_PAGES, WalCheckpointer, start_wal_checkpointer
 
 ROWS, ROW_BYTES = 400, 4000
 
@@ -53,6 +53,69 @@ def test_the_log_reaches_the_database_file_through_the_background_thread(tmp_pat
         checkpointer.stop()
         engine.dispose()
         bystander.close()
+
+
+def test_with_the_thread_running_the_log_is_restarted_once_copied(tmp_path):
+    engine = create_engine(f"sqlite:///{tmp_path / 'restart.db'}")
+    configure_engine(engine)
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE blobs (id INTEGER PRIMARY KEY, data BLOB)"))
+    checkpointer = start_wal_checkpointer(engine, restart_frames=100)
+    try:
+        _write(engine)  # ~400 pages of log
+        deadline = time.monotonic() + 5
+        frames = None
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            with engine.begin() as conn:  # a small commit: after a restart it writes from the log's start
+                conn.execute(text("INSERT INTO blobs (data) VALUES (x'00')"))
+            probe = sqlite3.connect(tmp_path / "restart.db")
+            try:
+                frames = probe.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1]
+            finally:
+                probe.close()
+            if frames < 50:
+                break
+        assert frames is not None and frames < 50, f"log still {frames} frames long"
+    finally:
+        checkpointer.stop()
+        engine.dispose()
+
+
+class FakeConnection:
+    """Answers the checkpoint pragmas with scripted (busy, log frames, copied frames) rows."""
+
+    def __init__(self, answers):
+        self.answers, self.sent = list(answers), []
+
+    def execute(self, sql):
+        self.sent.append(sql)
+        row = self.answers.pop(0)
+        return type("Cursor", (), {"fetchone": lambda _: row})()
+
+
+def test_restart_only_once_the_log_is_long_and_fully_copied_and_back_off_when_readers_hold_it():
+    checkpointer = WalCheckpointer("unused.db", restart_frames=100)
+    passive, restart = "PRAGMA wal_checkpoint(PASSIVE)", "PRAGMA wal_checkpoint(RESTART)"
+
+    conn = FakeConnection([(0, 99, 99)])  # short log: copy only
+    checkpointer._checkpoint(conn)
+    assert conn.sent == [passive]
+    conn = FakeConnection([(0, 150, 140)])  # long, but not all copied yet
+    checkpointer._checkpoint(conn)
+    assert conn.sent == [passive]
+    conn = FakeConnection([(0, 150, 150), (1, 150, 150)])  # restart held off by a reader...
+    checkpointer._checkpoint(conn)
+    assert conn.sent == [passive, restart]
+    conn = FakeConnection([(0, 200, 200)])  # ...so writers are not held again before the log grew
+    checkpointer._checkpoint(conn)
+    assert conn.sent == [passive]
+    conn = FakeConnection([(0, 260, 260), (0, 0, 0)])
+    checkpointer._checkpoint(conn)
+    assert conn.sent == [passive, restart]
+    conn = FakeConnection([(0, 120, 120), (0, 0, 0)])  # after a restart the normal mark applies again
+    checkpointer._checkpoint(conn)
+    assert conn.sent == [passive, restart]
 
 
 def test_only_file_backed_sqlite_gets_a_checkpointer(tmp_path):

@@ -133,6 +133,9 @@ class UnitOfWork:
             callback()
 
 
+_current_app = current_app._get_current_object  # reading through the proxy costs ~2 µs (see app.api)
+
+
 def unit_of_work():
     """Run a state change as one transaction; roll back everything on any error. Use as
     `with unit_of_work() as uow:`.
@@ -141,7 +144,7 @@ def unit_of_work():
     so it never fails half-way for want of it. In the gevent server, SQLite units of work are
     group-committed (see GroupCommit); elsewhere each has its own connection and transaction.
     """
-    group = current_app.extensions.get("storelink_group_commit")
+    group = _current_app().extensions.get("storelink_group_commit")
     return group.unit() if group is not None else _own_transaction()
 
 

@@ -106,6 +106,13 @@ class CachedSessionInterface(SecureCookieSessionInterface):
     """Flask builds a new signing serializer for the session cookie on every request; the keys do not
     change while the app runs, so build it once per app and key set."""
 
+    def open_session(self, app, request):
+        # API calls carry a bearer token, not a cookie. With no Cookie header there is nothing to read,
+        # and Flask would still parse the cookies, walking every header of the request to find none.
+        if "HTTP_COOKIE" not in request.environ:
+            return self.session_class() if self.get_signing_serializer(app) is not None else None
+        return super().open_session(app, request)
+
     def get_signing_serializer(self, app):
         key = (id(app), app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
         cached = getattr(self, "_cached", None)

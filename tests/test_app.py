@@ -105,9 +105,40 @@ def test_session_cookie_serializer_is_built_once_and_still_signs(app):
     assert interface.get_signing_serializer(app) is not serializer  # a new key means a new serializer
 
 
+def test_session_is_read_from_its_cookie_and_empty_without_one(app):
+    interface = app.session_interface
+    signed = interface.get_signing_serializer(app).dumps({"cart": 2})
+    cookie = app.config["SESSION_COOKIE_NAME"]
+    with app.test_request_context("/", headers={"Cookie": f"other=1; {cookie}={signed}"}) as ctx:
+        assert dict(interface.open_session(app, ctx.request)) == {"cart": 2}
+    with app.test_request_context("/", headers={"Cookie": f"{cookie}=forged"}) as ctx:
+        assert dict(interface.open_session(app, ctx.request)) == {}
+    with app.test_request_context("/") as ctx:
+        assert "HTTP_COOKIE" not in ctx.request.environ
+        session = interface.open_session(app, ctx.request)
+        assert dict(session) == {} and not session.modified
+    app.secret_key = None
+    with app.test_request_context("/") as ctx:  # no key: no session at all, as Flask does
+        assert interface.open_session(app, ctx.request) is None
+
+
 def test_json_is_utf8_and_handles_what_payloads_carry(app):
     with app.app_context():
         assert app.json.dumps({"name": "烧鸡", "tags": ("a",)}) == '{"name":"烧鸡","tags":["a"]}'
         assert app.json.loads('{"n": 1}') == {"n": 1}
         with pytest.raises(TypeError):
             app.json.dumps({"x": object()})
+
+
+def test_json_writes_datetimes_as_utc_rfc3339(app):
+    from datetime import datetime, timedelta, timezone
+
+    with app.app_context():
+        naive_utc = datetime(2026, 11, 22, 3, 35, 34, 123)
+        assert app.json.dumps({"at": naive_utc}) == '{"at":"2026-11-22T03:35:34.000123Z"}'
+        assert app.json.dumps({"at": naive_utc.replace(microsecond=0)}) == '{"at":"2026-11-22T03:35:34Z"}'
+        china = naive_utc.replace(tzinfo=timezone(timedelta(hours=8)))
+        assert app.json.dumps({"at": china}) == '{"at":"2026-11-22T03:35:34.000123+08:00"}'
+        # What clients parse back is the instant that was stored.
+        parsed = datetime.fromisoformat(app.json.loads(app.json.dumps({"at": naive_utc}))["at"])
+        assert parsed == naive_utc.replace(tzinfo=timezone.utc)

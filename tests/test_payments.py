@@ -2,7 +2,7 @@
 notifications, refunds to the original route, and expiry of unpaid orders."""
 import json
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
 
@@ -124,6 +124,19 @@ def test_unpaid_orders_expire_and_release_stock(app, client):
     assert order["status"] == "expired"
     assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (3, 0)
     assert place(client, chain, items=[("MILK", 3)]).status_code == 201
+
+
+def test_order_times_are_utc_instants_and_unpaid_orders_lapse_after_the_timeout(app, client):
+    chain = build_chain(app)
+    before = utcnow().replace(tzinfo=timezone.utc)
+    placed = place(client, chain).json
+    created, expires = (datetime.fromisoformat(placed[k]) for k in ("created_at", "expires_at"))
+    assert placed["created_at"].endswith("Z") and placed["updated_at"] == placed["created_at"]
+    assert before <= created <= utcnow().replace(tzinfo=timezone.utc)
+    assert expires - created == timedelta(seconds=app.config["PAYMENT_TIMEOUT_SECONDS"])
+    stored = get_order(client, chain, placed["id"])  # read back from the database: the same instants
+    assert (stored["created_at"], stored["expires_at"]) == (placed["created_at"], placed["expires_at"])
+    assert stored["events"][0]["at"] == placed["created_at"]
 
 
 def test_late_notification_after_expiry_refunds_to_the_original_route(app, client, deferred):

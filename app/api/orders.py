@@ -4,7 +4,8 @@ from ..extensions import db
 from ..orders import lifecycle, queries
 from ..orders.placement import parse_order_request, place_order, request_fingerprint
 from ..payments.service import start_payment
-from . import bp, json_body, json_response, optional_int_arg, optional_json_body, optional_text, principal, require
+from . import (bp, current_application, current_request, json_body, json_response, optional_int_arg,
+               optional_json_body, optional_text, principal, require)
 from .serializers import order_dict, orders_json
 
 MAX_PAGE = 100
@@ -17,8 +18,8 @@ def create_order():
     who = principal()
     order, created = place_order(
         parse_order_request(body), member_id=who.id, actor=who.actor,
-        idempotency_key=request.headers.get("Idempotency-Key"), fingerprint=request_fingerprint(body),
-        payment_timeout_seconds=current_app.config["PAYMENT_TIMEOUT_SECONDS"],
+        idempotency_key=current_request().headers.get("Idempotency-Key"), fingerprint=request_fingerprint(body),
+        payment_timeout_seconds=current_application().config["PAYMENT_TIMEOUT_SECONDS"],
     )
     if created:
         return json_response(order_dict(order), 201)

@@ -9,10 +9,6 @@ from ..orders.queries import lines_by_order
 from ..orders.pricing import is_weighed, piece_price
 
 
-def iso(dt):
-    return dt.isoformat() + "Z" if dt else None
-
-
 def product_dict(product: Product, available: int | None = None) -> dict:
     data = {
         "sku": product.sku, "name": product.name, "category": product.category, "sold_by": product.sold_by,
@@ -53,7 +49,8 @@ def order_dict(order, lines=None, events=None) -> dict:
         "payment_status": order.payment_status, "routing_reason": order.routing_reason, "address": order.address,
         "contact_name": order.contact_name, "contact_phone": order.contact_phone, "note": order.note,
         "goods_total": order.goods_total, "delivery_fee": order.delivery_fee, "total": order.total,
-        "created_at": iso(order.created_at), "updated_at": iso(order.updated_at), "expires_at": iso(order.expires_at),
+        # Datetimes are written by the JSON provider (UTC, RFC 3339 with Z).
+        "created_at": order.created_at, "updated_at": order.updated_at, "expires_at": order.expires_at,
         "lines": [
             {"sku": l.sku, "name": l.name, "qty": l.qty, "unit_price": l.unit_price, "line_total": l.line_total,
              "standard_weight_g": l.standard_weight_g}
@@ -62,7 +59,7 @@ def order_dict(order, lines=None, events=None) -> dict:
     }
     if events is not None:
         data["events"] = [
-            {"at": iso(e.at), "actor": e.actor, "kind": e.kind, "from": e.from_status, "to": e.to_status,
+            {"at": e.at, "actor": e.actor, "kind": e.kind, "from": e.from_status, "to": e.to_status,
              "reason": e.reason}
             for e in events
         ]

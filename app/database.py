@@ -30,6 +30,7 @@ from .extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 1  # SQLite's own wait blocks the whole process: longer waits are cooperative, below
 WRITE_LOCK_TIMEOUT_SECONDS = 30
+WRITER_CACHE_KIB = 16 * 1024
 _IMMEDIATE = "storelink_immediate"
 
 
@@ -175,6 +176,31 @@ class GroupCommit:
         self._engine = engine
         self._open: _Batch | None = None
         self._inside: set = set()  # greenlets inside a unit right now
+        # Every batch writes through one connection, kept between batches. SQLite empties a
+        # connection's whole page cache when it finds that another connection wrote since its last
+        # transaction: batches taking turns with readers' connections from the pool re-read every
+        # page they touched (measured: 1 to 3 page reads per order, more as the database grew).
+        self._writer = None
+        self._writer_free = gevent.lock.Semaphore()  # one batch on the writer at a time
+
+    def close(self) -> None:
+        """Give the writer connection back (tests, shutdown); a later batch opens a new one."""
+        self._drop_writer()
+
+    def _writer_connection(self):
+        if self._writer is None or self._writer.closed or self._writer.invalidated:
+            self._writer = self._engine.connect().execution_options(**{_IMMEDIATE: True})
+            # Its cache now lasts, so give it room for the indexes orders touch (SQLite's default is
+            # 2 MB; readers keep it, their caches empty at every write anyway). Measured at 60,000
+            # orders: 0.6 page reads per order with 2 MB, 0.2 with 16 MB.
+            _raw(self._writer).execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+        return self._writer
+
+    def _drop_writer(self) -> None:
+        # Back to the pool, whose check-in handler ends any transaction a failure left open.
+        writer, self._writer = self._writer, None
+        if writer is not None:
+            writer.close()
 
     @staticmethod
     def applies(engine) -> bool:
@@ -193,16 +219,17 @@ class GroupCommit:
                 raise batch.failure
             return batch
         batch = self._open = _Batch()
+        self._writer_free.acquire()  # a COMMIT still under way (it never yields on SQLite, but) ends first
         try:
-            batch.connection = self._engine.connect().execution_options(**{_IMMEDIATE: True})
+            batch.connection = self._writer_connection()
             batch.transaction = batch.connection.begin()
         except BaseException as exc:
             batch.failure = exc
             self._open = None
+            self._drop_writer()
+            self._writer_free.release()
             batch.ready.set()
             batch.done.set()
-            if batch.connection is not None:
-                batch.connection.close()
             raise
         batch.ready.set()
         gevent.spawn(self._commit, batch)
@@ -217,8 +244,9 @@ class GroupCommit:
             batch.transaction.commit()
         except BaseException as exc:  # every unit of the batch reports the failure
             batch.failure = exc
+            self._drop_writer()
         finally:
-            batch.connection.close()
+            self._writer_free.release()
             batch.done.set()
 
 

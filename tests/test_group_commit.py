@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import IntegrityError
 
-from app.database import GroupCommit, configure_engine
+from app.database import WRITER_CACHE_KIB, GroupCommit, configure_engine
 
 
 @pytest.fixture
@@ -109,6 +109,30 @@ def test_a_connection_whose_commit_failed_is_clean_for_its_next_user(engine):
     with engine.begin() as conn:  # the same pooled connection: it must be able to begin again
         conn.execute(text("INSERT INTO item (n) VALUES (2)"))
     assert _count(engine) == 1
+
+
+def test_batches_write_through_one_kept_connection_replaced_after_a_failed_commit(engine):
+    group = GroupCommit(engine)
+    used = []
+
+    def unit(n, parent=None):
+        with group.unit() as uow:
+            used.append(uow.connection.connection.dbapi_connection)
+            uow.connection.execute(text("INSERT INTO item (n, parent_id) VALUES (:n, :p)"), {"n": n, "p": parent})
+
+    with engine.connect() as first, engine.connect() as second:  # the pool now holds idle readers
+        first.execute(text("SELECT 1")), second.execute(text("SELECT 1"))
+    for n in range(3):
+        gevent.spawn(unit, n).join()
+    assert used[0] is used[1] is used[2]  # not the pool's turn-taking between connections
+    assert used[0].execute("PRAGMA cache_size").fetchone()[0] == -WRITER_CACHE_KIB  # its cache lasts: room
+    failed = gevent.spawn(unit, 3, 999)  # the deferred foreign key breaks this batch's COMMIT
+    failed.join()
+    assert isinstance(failed.exception, IntegrityError)
+    gevent.spawn(unit, 4).join()
+    assert used[4] is not used[3] and _count(engine) == 4  # a fresh writer, which can begin again
+    group.close()
+    assert group._writer is None
 
 
 def test_nesting_units_is_refused_instead_of_deadlocking(engine):

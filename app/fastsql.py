@@ -99,38 +99,38 @@ class FastStatement:
     def execute(self, connection, params: dict | None = None):
         """Run on a SQLAlchemy Connection's DB-API connection; returns rows (a list) or the rowcount.
         Driver errors surface as SQLAlchemy's exceptions (IntegrityError, ...), as with Core."""
-        return self._run(connection, params, self._rows_or_rowcount)
+        compiled, cursor = self._run(connection, params)
+        try:
+            return cursor.rowcount if compiled.row is None else _rows(compiled, cursor.fetchall())
+        finally:
+            cursor.close()
 
     def insert(self, connection, params: dict) -> int | None:
         """Run a one-row INSERT; returns the row's generated id, or None when ON CONFLICT DO NOTHING
         skipped it. The id comes from RETURNING where the statement has it, else from the driver's
         lastrowid: on SQLite, RETURNING costs a fifth of the insert."""
-        return self._run(connection, params, self._inserted_id)
+        compiled, cursor = self._run(connection, params)
+        try:
+            if compiled.row is not None:
+                row = cursor.fetchone()
+                return row[0] if row is not None else None
+            return cursor.lastrowid if cursor.rowcount == 1 else None
+        finally:
+            cursor.close()
 
-    def _run(self, connection, params, consume):
+    def _run(self, connection, params):
+        """Execute on a new cursor of the connection's DB-API connection; the caller reads and closes it."""
         compiled = self._compiled.get(connection.dialect.name) or self._for(connection.dialect)
         values = self._parameters(compiled, params or {})
         cursor = connection.connection.dbapi_connection.cursor()
         try:
             cursor.execute(compiled.sql, values)
-            return consume(compiled, cursor)
-        except compiled.dbapi_error as exc:
-            raise DBAPIError.instance(compiled.sql, values, exc, compiled.dbapi_error) from exc
-        finally:
+        except BaseException as exc:
             cursor.close()
-
-    @classmethod
-    def _rows_or_rowcount(cls, compiled: _Compiled, cursor):
-        if compiled.row is None:
-            return cursor.rowcount
-        return cls._rows(compiled, cursor.fetchall())
-
-    @staticmethod
-    def _inserted_id(compiled: _Compiled, cursor) -> int | None:
-        if compiled.row is not None:
-            row = cursor.fetchone()
-            return row[0] if row is not None else None
-        return cursor.lastrowid if cursor.rowcount == 1 else None
+            if isinstance(exc, compiled.dbapi_error):
+                raise DBAPIError.instance(compiled.sql, values, exc, compiled.dbapi_error) from exc
+            raise
+        return compiled, cursor
 
     def first(self, connection, params: dict | None = None):
         rows = self.execute(connection, params)
@@ -147,19 +147,22 @@ class FastStatement:
         finally:
             cursor.close()
 
-    @staticmethod
-    def _rows(compiled: _Compiled, raw_rows: list) -> list:
-        make = compiled.row._make
-        if not compiled.converters:
-            return [make(raw) for raw in raw_rows]
-        rows = []
-        for raw in raw_rows:
-            values = list(raw)
-            for index, processor in compiled.converters:
-                if values[index] is not None:
-                    values[index] = processor(values[index])
-            rows.append(make(values))
-        return rows
+
+_new_tuple = tuple.__new__  # builds a row straight from the driver's tuple (namedtuple._make is Python)
+
+
+def _rows(compiled: _Compiled, raw_rows: list) -> list:
+    row = compiled.row
+    if not compiled.converters:
+        return [_new_tuple(row, raw) for raw in raw_rows]
+    rows = []
+    for raw in raw_rows:
+        values = list(raw)
+        for index, processor in compiled.converters:
+            if values[index] is not None:
+                values[index] = processor(values[index])
+        rows.append(_new_tuple(row, values))
+    return rows
 
 
 def _bind_processor(type_, dialect):
@@ -172,11 +175,24 @@ def _bind_processor(type_, dialect):
 
 def _sqlite_datetime(general):
     """SQLAlchemy's SQLite DATETIME text ("2026-11-22 03:35:34.000123") by isoformat, which writes
-    the same digits several times faster; anything but a naive datetime takes SQLAlchemy's own path."""
+    the same digits several times faster; anything but a naive datetime takes SQLAlchemy's own path.
+
+    The texts of the last two datetimes written are kept: the times a state change stamps on its rows
+    are mostly one `now` object (an order's created and updated times and its 'placed' event), and
+    isoformat is the dearest part of binding them."""
+    recent = (None, None, None, None)  # (datetime, text, older datetime, its text); replaced whole
 
     def process(value):
+        nonlocal recent
+        seen = recent
+        if value is seen[0]:
+            return seen[1]
+        if value is seen[2]:
+            return seen[3]
         if type(value) is datetime and value.tzinfo is None:
-            return value.isoformat(" ", "microseconds")
+            text = value.isoformat(" ", "microseconds")
+            recent = (value, text, seen[0], seen[1])
+            return text
         return general(value)
 
     return process

@@ -98,3 +98,16 @@ def test_sqlite_datetime_text_is_sqlalchemys_own(value):
     dialect = sqlite.dialect()
     general = DateTime().dialect_impl(dialect).bind_processor(dialect)
     assert _bind_processor(DateTime(), dialect)(value) == general(value)
+
+
+def test_sqlite_datetime_text_kept_for_repeats_is_always_the_values_own():
+    dialect = sqlite.dialect()
+    general = DateTime().dialect_impl(dialect).bind_processor(dialect)
+    process = _bind_processor(DateTime(), dialect)
+    a, b, c = (datetime(2026, 11, 22, 3, 35, s, 7) for s in (1, 2, 3))
+    same_as_a = datetime(2026, 11, 22, 3, 35, 1, 7)
+    sequence = [a, a, b, a, c, b, a, same_as_a, c, None, a]
+    assert [process(v) if v is not None else None for v in sequence] == \
+        [general(v) if v is not None else None for v in sequence]
+    aware = datetime(2026, 11, 22, 8, tzinfo=timezone.utc)
+    assert process(aware) == general(aware) and process(a) == general(a)

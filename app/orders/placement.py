@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import hashlib
-import secrets
-from dataclasses import dataclass
+import os
 from types import SimpleNamespace
+from typing import NamedTuple
 from datetime import timedelta
 
 import orjson
@@ -51,8 +51,9 @@ NUMBER_ATTEMPTS = 5
 _LINE_INSERT = FastStatement(insert(_lines))
 
 
-@dataclass(frozen=True)
-class OrderRequest:
+class OrderRequest(NamedTuple):
+    """A validated order request (immutable)."""
+
     items: list[tuple[str, int]]  # (sku, qty), skus unique
     fulfilment: str
     payment: str
@@ -240,5 +241,7 @@ def _order_number(now) -> str:
     random number touched a different index page per order, which cost the commit more than the
     order's own rows."""
     local = business_time(now)
+    # Four random bytes modulo 10^5: the bias (one part in 43,000) is immaterial for spreading numbers.
+    tail = int.from_bytes(os.urandom(4), "big") % 100_000
     return (f"{local.year:04d}{local.month:02d}{local.day:02d}{local.hour:02d}{local.minute:02d}"
-            f"{local.second:02d}{local.microsecond // 1000:03d}{secrets.randbelow(100_000):05d}")
+            f"{local.second:02d}{local.microsecond // 1000:03d}{tail:05d}")

@@ -2,6 +2,8 @@
 and Socket.IO pushes to the store's clerks (across two workers through Redis)."""
 from __future__ import annotations
 
+import json
+import socket
 import threading
 import time
 from collections import Counter
@@ -73,6 +75,34 @@ def test_100_http_buyers_race_for_20_units_on_the_gevent_server(server):
     assert outcomes == {201: 20, 409: 80}, server.log()
     products = requests.get(server.url + "/api/v1/products?location_id=1", timeout=10).json()["products"]
     assert next(p for p in products if p["sku"] == "GRA-004")["available"] == 0
+
+
+def _raw_order_request(server, token: str, framing: str, body: bytes) -> tuple[bytes, bytes]:
+    head = (f"POST /api/v1/orders HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\n"
+            f"Content-Type: application/json\r\n{framing}\r\n\r\n").encode()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(head + body)
+        sock.shutdown(socket.SHUT_WR)  # nothing more is coming: a short body stays short
+        response = b""
+        while chunk := sock.recv(65536):
+            response += chunk
+    status_line, _, rest = response.partition(b"\r\n")
+    return status_line, rest.partition(b"\r\n\r\n")[2]
+
+
+def test_order_bodies_are_read_whole_chunked_or_not_and_a_short_one_is_refused(server):
+    token = server.login(phone="13800000001")
+    order = json.dumps({"items": [{"sku": "DAI-001", "qty": 1}], "fulfilment": "pickup", "store_id": 1}).encode()
+    status, body = _raw_order_request(server, token, f"Content-Length: {len(order)}", order)
+    assert status.startswith(b"HTTP/1.1 201"), body
+    chunked = b"%x\r\n%s\r\n0\r\n\r\n" % (len(order), order)
+    status, body = _raw_order_request(server, token, "Transfer-Encoding: chunked", chunked)
+    assert status.startswith(b"HTTP/1.1 201"), body
+    status, body = _raw_order_request(server, token, f"Content-Length: {len(order) + 10}", order)
+    assert status.startswith(b"HTTP/1.1 400"), body  # the client hung up before the declared length
+    assert json.loads(body)["error"]["code"] == "bad_request"
+    status, body = _raw_order_request(server, token, f"Content-Length: {2 * 1024 * 1024}", order)
+    assert status.startswith(b"HTTP/1.1 413") and json.loads(body)["error"]["code"] == "request_entity_too_large"
 
 
 def _connect(server_url: str, namespace: str, token: str | None):

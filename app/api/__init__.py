@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 
 from ..errors import DomainError, Forbidden, Unauthorized, ValidationFailed
 
@@ -42,13 +42,34 @@ def json_body() -> dict:
     req = current_request()
     if not req.is_json:
         raise DomainError("请求需要 Content-Type: application/json", code="unsupported_media_type")
+    app = current_application()
     try:
-        body = current_application().json.loads(req.get_data(cache=True) or b"null")
+        body = app.json.loads(_body_bytes(req, app) or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise DomainError("请求体不是合法的 JSON", code="invalid_json") from exc
     if not isinstance(body, dict):
         raise ValidationFailed("请求体必须是 JSON 对象", code="invalid_body")
     return body
+
+
+def _body_bytes(req, app) -> bytes:
+    """The request body. A body of declared length is read straight from the server's input, with
+    werkzeug's checks (too large: 413; shorter than declared: 400): werkzeug's own stream wrapper cost
+    a tenth of an order's instructions to read a body of a hundred bytes that sat in the buffer.
+    Chunked bodies go through werkzeug."""
+    length = req.content_length
+    if length is None or req.environ.get("wsgi.input_terminated"):
+        return req.get_data(cache=True)
+    limit = app.config["MAX_CONTENT_LENGTH"]  # (Flask's per-request override is not used here)
+    if limit is not None and length > limit:
+        raise RequestEntityTooLarge()
+    try:
+        data = req.environ["wsgi.input"].read(length)
+    except OSError as exc:  # gevent's server: the connection ended before the declared length
+        raise ClientDisconnected() from exc
+    if len(data) < length:
+        raise ClientDisconnected()
+    return data
 
 
 def optional_json_body() -> dict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 from dataclasses import dataclass
+from operator import itemgetter
 from datetime import datetime
 from typing import Any, Callable
 
@@ -28,8 +29,10 @@ class _Compiled:
     sql: str
     names: tuple[str, ...]  # parameter names, in order for positional drivers
     positional: bool
-    # Per parameter, in `names` order: (name, bind processor or None, what fills it when not given).
-    plan: tuple[tuple[str, Callable[[Any], Any] | None, Callable[[], Any] | None], ...]
+    # Per parameter, in `names` order: (name, what fills it when the caller does not give it).
+    plan: tuple[tuple[str, Callable[[], Any] | None], ...]
+    take: Callable[[dict], tuple]  # the values of `names` from a dict that has them all, in one C call
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...]  # (index, bind processor) where one applies
     row: type | None
     # Result columns that need converting: (index, processor).
     converters: tuple[tuple[int, Callable[[Any], Any]], ...]
@@ -61,7 +64,9 @@ class FastStatement:
         compiled = statement.compile(dialect=dialect, column_keys=self._columns)
         names = tuple(compiled.positiontup or compiled.binds.keys())
         fills = self._fills(statement, compiled, names)
-        plan = tuple((name, _bind_processor(compiled.binds[name].type, dialect), fills.get(name)) for name in names)
+        plan = tuple((name, fills.get(name)) for name in names)
+        processed = tuple((index, processor) for index, name in enumerate(names)
+                          if (processor := _bind_processor(compiled.binds[name].type, dialect)) is not None)
         # A SELECT's columns, or the RETURNING columns of an INSERT/UPDATE (none: a rowcount).
         columns = list(statement.selected_columns if isinstance(statement, Select) else statement.exported_columns)
         row = namedtuple("Row", [c.key for c in columns], rename=True) if columns else None
@@ -69,8 +74,8 @@ class FastStatement:
             (index, processor) for index, column in enumerate(columns)
             if (processor := column.type.dialect_impl(dialect).result_processor(dialect, None)) is not None
         )
-        return _Compiled(compiled.string, names, bool(compiled.positiontup), plan, row, converters,
-                         dialect.loaded_dbapi.Error)
+        return _Compiled(compiled.string, names, bool(compiled.positiontup), plan, _taker(names), processed,
+                         row, converters, dialect.loaded_dbapi.Error)
 
     def _fills(self, statement, compiled, names) -> dict[str, Callable[[], Any]]:
         """What supplies a parameter the caller leaves out: a value the statement binds itself (a
@@ -86,14 +91,15 @@ class FastStatement:
 
     @staticmethod
     def _parameters(compiled: _Compiled, params: dict):
-        values = []
-        for name, processor, fill in compiled.plan:
-            value = params.get(name, _MISSING)
-            if value is _MISSING:
-                if fill is None:
-                    raise KeyError(f"parameter {name!r} missing")
-                value = fill()
-            values.append(processor(value) if processor is not None and value is not None else value)
+        try:
+            values = compiled.take(params)
+        except KeyError:  # some left to the statement's own constants and the columns' defaults
+            values = _filled(compiled, params)
+        if compiled.processed:
+            values = list(values)
+            for index, processor in compiled.processed:
+                if values[index] is not None:
+                    values[index] = processor(values[index])
         return tuple(values) if compiled.positional else dict(zip(compiled.names, values))
 
     def execute(self, connection, params: dict | None = None):
@@ -146,6 +152,25 @@ class FastStatement:
             raise DBAPIError.instance(compiled.sql, values, exc, compiled.dbapi_error) from exc
         finally:
             cursor.close()
+
+
+def _taker(names: tuple[str, ...]) -> Callable[[dict], tuple]:
+    if len(names) == 1:
+        name = names[0]
+        return lambda params: (params[name],)
+    return itemgetter(*names) if names else (lambda params: ())
+
+
+def _filled(compiled: _Compiled, params: dict) -> list:
+    values = []
+    for name, fill in compiled.plan:
+        value = params.get(name, _MISSING)
+        if value is _MISSING:
+            if fill is None:
+                raise KeyError(f"parameter {name!r} missing")
+            value = fill()
+        values.append(value)
+    return values
 
 
 _new_tuple = tuple.__new__  # builds a row straight from the driver's tuple (namedtuple._make is Python)

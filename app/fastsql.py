@@ -198,25 +198,27 @@ def _bind_processor(type_, dialect):
     return processor
 
 
+# The texts of the last two naive datetimes bound, shared by every DATETIME parameter (they all use
+# SQLAlchemy's default format): the times a state change stamps on its rows are mostly one `now`
+# object (an order's created and updated times and its 'placed' event), and isoformat is the dearest
+# part of binding them. (datetime, text, older datetime, its text), replaced whole.
+_recent_datetime_texts = (None, None, None, None)
+
+
 def _sqlite_datetime(general):
     """SQLAlchemy's SQLite DATETIME text ("2026-11-22 03:35:34.000123") by isoformat, which writes
-    the same digits several times faster; anything but a naive datetime takes SQLAlchemy's own path.
-
-    The texts of the last two datetimes written are kept: the times a state change stamps on its rows
-    are mostly one `now` object (an order's created and updated times and its 'placed' event), and
-    isoformat is the dearest part of binding them."""
-    recent = (None, None, None, None)  # (datetime, text, older datetime, its text); replaced whole
+    the same digits several times faster; anything but a naive datetime takes SQLAlchemy's own path."""
 
     def process(value):
-        nonlocal recent
-        seen = recent
+        global _recent_datetime_texts
+        seen = _recent_datetime_texts
         if value is seen[0]:
             return seen[1]
         if value is seen[2]:
             return seen[3]
         if type(value) is datetime and value.tzinfo is None:
             text = value.isoformat(" ", "microseconds")
-            recent = (value, text, seen[0], seen[1])
+            _recent_datetime_texts = (value, text, seen[0], seen[1])
             return text
         return general(value)
 

@@ -111,3 +111,8 @@ def test_sqlite_datetime_text_kept_for_repeats_is_always_the_values_own():
         [general(v) if v is not None else None for v in sequence]
     aware = datetime(2026, 11, 22, 8, tzinfo=timezone.utc)
     assert process(aware) == general(aware) and process(a) == general(a)
+    # Every DATETIME parameter shares the kept texts: an order's created_at, updated_at and its event's
+    # time are one object, formatted once.
+    created_at, event_at = _bind_processor(DateTime(), dialect), _bind_processor(DateTime(), dialect)
+    now = datetime(2026, 11, 22, 3, 35, 9, 1)
+    assert event_at(now) is created_at(now) and created_at(now) == general(now)

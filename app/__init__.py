@@ -11,6 +11,7 @@ from . import config as config_module
 from .accounts.auth import TokenService
 from .database import configure_engine, engine_options, init_group_commit
 from .extensions import db, migrate, socketio
+from .ids import RowIdConverter
 from .http_server import CachedSessionInterface
 from .json_provider import OrjsonProvider
 
@@ -53,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .realtime import init_realtime
     from .demo.commands import register_commands
 
+    app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.register_blueprint(api_bp)
     app.register_blueprint(sandbox_bp)
     register_error_handlers(app)

@@ -31,6 +31,8 @@ ORDER_CASES = [
     ({"items": [{"sku": "MILK", "qty": 1}], "fulfilment": "pickup"}, 422, "invalid_store"),
     ({"items": [{"sku": "MILK", "qty": 1}], "fulfilment": "pickup", "store_id": "1"}, 422, "invalid_store"),
     ({"items": [{"sku": "MILK", "qty": 1}], "fulfilment": "pickup", "store_id": 9999}, 404, "store_not_found"),
+    ({"items": [{"sku": "MILK", "qty": 1}], "fulfilment": "pickup", "store_id": 2**63}, 422, "invalid_store"),
+    ({"items": [{"sku": "MILK", "qty": 1}], "fulfilment": "pickup", "store_id": -5}, 422, "invalid_store"),
     ({"items": [{"sku": "MILK", "qty": 1}], "fulfilment": "pickup", "store_id": "W"}, 404, "store_not_found"),
     ({"items": [{"sku": "MILK", "qty": 1}], "fulfilment": "pickup", "store_id": "A", "payment": "card"}, 422, "invalid_payment_method"),
     ({"items": [{"sku": "MILK", "qty": 1}], "fulfilment": "pickup", "store_id": "A", "payment": "cod"}, 422, "cod_not_available"),
@@ -125,6 +127,8 @@ def test_a_retry_gets_its_order_back_even_after_the_product_or_stock_went(app, c
     ({"location_id": 1, "sku": "MILK", "on_hand": -1}, 422, "invalid_quantity"),
     ({"location_id": 1, "sku": "MILK", "on_hand": 5.5}, 422, "invalid_field"),
     ({"location_id": 9999, "sku": "MILK", "on_hand": 5}, 404, "location_not_found"),
+    ({"location_id": 2**63, "sku": "MILK", "on_hand": 5}, 422, "invalid_field"),  # beyond a 64-bit id
+    ({"location_id": True, "sku": "MILK", "on_hand": 5}, 422, "invalid_field"),
     ({"location_id": 1, "sku": "NOPE", "on_hand": 5}, 404, "unknown_sku"),
     ({"location_id": 1, "sku": "MILK", "delta": -51}, 409, "on_hand_below_reserved"),
 ])
@@ -151,6 +155,17 @@ def test_unknown_routes_and_methods_answer_json_4xx(client):
     assert (r.status_code, r.json["error"]["code"]) == (404, "not_found")
     r = client.delete("/api/v1/orders")
     assert r.status_code == 405 and r.json["error"]["code"] == "method_not_allowed"
+
+
+@pytest.mark.parametrize("method,path", [
+    ("GET", "/api/v1/orders/9223372036854775808"), ("GET", "/api/v1/orders/99999999999999999999999"),
+    ("POST", "/api/v1/orders/9223372036854775808/pay"), ("POST", "/api/v1/orders/9223372036854775808/cancel"),
+    ("POST", "/api/v1/clerk/orders/9223372036854775808/accept"),
+])
+def test_ids_no_row_can_have_match_no_route(app, client, method, path):
+    chain = build_chain(app)
+    r = client.open(path, method=method, headers=chain.h("m0" if "/clerk/" not in path else "clerkA"))
+    assert (r.status_code, r.json["error"]["code"]) == (404, "not_found")
 
 
 @pytest.mark.parametrize("query", ["limit=0", "limit=abc", "limit=1000", "before_id=-1"])

@@ -5,6 +5,7 @@ from ..accounts.models import HQ
 from ..catalog.models import Product
 from ..database import unit_of_work
 from ..errors import NotFound, ValidationFailed
+from ..ids import is_row_id
 from ..locations.models import Location
 from ..stock import service as stock
 from . import bp, json_body, require
@@ -20,9 +21,11 @@ def set_stock():
     if has_on_hand == has_delta:
         raise ValidationFailed("请提供 on_hand 或 delta 之一", code="invalid_body")
     value = body["on_hand"] if has_on_hand else body["delta"]
-    for name, v in (("location_id", location_id), ("on_hand" if has_on_hand else "delta", value)):
-        if not isinstance(v, int) or isinstance(v, bool):
-            raise ValidationFailed(f"{name} 必须是整数", code="invalid_field", details={"field": name})
+    if not is_row_id(location_id):
+        raise ValidationFailed("location_id 必须是正整数", code="invalid_field", details={"field": "location_id"})
+    if not isinstance(value, int) or isinstance(value, bool):
+        name = "on_hand" if has_on_hand else "delta"
+        raise ValidationFailed(f"{name} 必须是整数", code="invalid_field", details={"field": name})
     if not isinstance(sku, str):
         raise ValidationFailed("sku 必须是文本", code="invalid_sku")
     with unit_of_work() as uow:

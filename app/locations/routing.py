@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, select
 
-from ..errors import NotFound, OutOfStock, ValidationFailed
-from ..fastsql import FastStatement
+from sqlalchemy import select
+
+from ..errors import NotFound, OutOfStock
 from ..stock.service import available_map
 from .address import Address
 from .geo import distance_m, inside_fence
@@ -99,15 +99,13 @@ def route_to_warehouse(session, address: Address | None, lines: list[tuple[int, 
     return RoutingDecision(warehouse, "express", f"{warehouse.name}整单有货")
 
 
-_STORE_BY_ID = FastStatement(select(Location.__table__.c.id, Location.__table__.c.name, Location.__table__.c.kind,
-                                   Location.__table__.c.active).where(Location.__table__.c.id == bindparam("id")))
+# What placing an order reads of a store the shopper named (placement fetches it with the goods).
+NAMED_STORE_COLUMNS = tuple(Location.__table__.c[name] for name in ("id", "name", "kind", "active"))
 
 
-def pickup_store(connection, store_id):
-    """The active store a shopper named (a row with id, name, kind), or a 4xx."""
-    if not isinstance(store_id, int) or isinstance(store_id, bool):
-        raise ValidationFailed("门店自提需要 store_id(整数)", code="invalid_store")
-    store = _STORE_BY_ID.first(connection, {"id": store_id})
+def usable_store(store):
+    """`store` (a row with id, name, kind, active; None when no location has the id) if shoppers may
+    name it for pickup or delivery, else a 404."""
     if store is None or not store.active or store.kind != STORE:
         raise NotFound("门店不存在或已停用", code="store_not_found")
     return store

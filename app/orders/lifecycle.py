@@ -17,13 +17,14 @@ from ..errors import Forbidden, IllegalTransition, NotFound
 from ..payments import refunds
 from ..stock import service as stock
 from . import state
+from ..ids import is_row_id
 from .models import PAID, PICKUP, UNPAID, Order
 
 STORE_STAFF_ROLES = ("clerk", "courier")
 
 
 def load_order(session, order_id, *, lock: bool = False) -> Order:
-    if not isinstance(order_id, int) or isinstance(order_id, bool):
+    if not is_row_id(order_id):
         raise NotFound("订单不存在", code="order_not_found")
     order = session.get(Order, order_id, with_for_update=lock, populate_existing=lock)
     if order is None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections import namedtuple
 from types import SimpleNamespace
 from typing import NamedTuple
 from datetime import timedelta
@@ -18,8 +19,10 @@ from ..clock import business_time, utcnow
 from ..database import unit_of_work
 from ..errors import Conflict, DomainError, NotFound, TryAgain, ValidationFailed
 from ..fastsql import FastStatement
+from ..ids import is_row_id
 from ..locations.address import Address, parse_address
-from ..locations.routing import pickup_store, route_delivery, route_to_warehouse, store_serves
+from ..locations.models import Location
+from ..locations.routing import NAMED_STORE_COLUMNS, route_delivery, route_to_warehouse, store_serves, usable_store
 from ..stock import service as stock
 from . import pricing, state
 from .models import COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAYMENT_METHODS, PICKUP, STORE_DELIVERY, UNPAID, Order, OrderLine
@@ -30,11 +33,19 @@ MAX_IDEMPOTENCY_KEY = 100
 
 # Placing an order is the hottest write path: prebuilt statements, no ORM objects or flush.
 _products = Product.__table__
-_PRODUCT_BY_SKU = FastStatement(
-    select(*(_products.c[name] for name in ("id", "sku", "name", "sold_by", "unit_price", "price_per_kg",
-                                             "standard_weight_g")))
-    .where(_products.c.sku == bindparam("sku"), _products.c.active.is_(True))
+_GOODS_COLUMNS = tuple(_products.c[name] for name in ("id", "sku", "name", "sold_by", "unit_price", "price_per_kg",
+                                                      "standard_weight_g"))
+_LISTED_SKU = (_products.c.sku == bindparam("sku"), _products.c.active.is_(True))
+_PRODUCT_BY_SKU = FastStatement(select(*_GOODS_COLUMNS).where(*_LISTED_SKU))
+# A shopper who names a store gets the goods and the store in one statement: on the order's hot path a
+# statement costs more than the join. A missing store leaves its columns NULL.
+_locations = Location.__table__
+_PRODUCT_WITH_STORE = FastStatement(
+    select(*_GOODS_COLUMNS, *(column.label(f"store_{column.key}") for column in NAMED_STORE_COLUMNS))
+    .select_from(_products.outerjoin(_locations, _locations.c.id == bindparam("store")))
+    .where(*_LISTED_SKU)
 )
+_NamedStore = namedtuple("NamedStore", [column.key for column in NAMED_STORE_COLUMNS])
 _orders, _lines = Order.__table__, OrderLine.__table__
 _BY_KEY = FastStatement(select(_orders.c.id, _orders.c.request_hash).where(
     _orders.c.member_id == bindparam("member"), _orders.c.idempotency_key == bindparam("k")
@@ -77,8 +88,8 @@ def parse_order_request(body) -> OrderRequest:
     if payment == COD and fulfilment != STORE_DELIVERY:
         raise ValidationFailed("货到付款仅适用于门店配送", code="cod_not_available")
     store_id = body.get("store_id")
-    if store_id is not None and (not isinstance(store_id, int) or isinstance(store_id, bool)):
-        raise ValidationFailed("store_id 必须是整数", code="invalid_store")
+    if store_id is not None and not is_row_id(store_id):
+        raise ValidationFailed("store_id 必须是正整数", code="invalid_store")
     address = parse_address(body["address"]) if body.get("address") is not None else None
     if fulfilment == PICKUP and store_id is None:
         raise ValidationFailed("门店自提需要 store_id", code="invalid_store")
@@ -161,9 +172,9 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
     """Route and write the order. Returns a plain record of what was written (for the response) and
     the reservation to make, (location_id, [(product_id, qty)]): the caller reserves it last."""
     connection = uow.connection
-    products = products_for(connection, [sku for sku, _ in request.items])
+    products, named_store = _goods_and_named_store(connection, [sku for sku, _ in request.items], request.store_id)
     lines = [(products[sku].id, qty) for sku, qty in request.items]
-    location, fulfilment, reason = _route(uow, request, lines)
+    location, fulfilment, reason = _route(uow, request, lines, named_store)
     if request.payment == COD and fulfilment != STORE_DELIVERY:
         raise Conflict("附近门店无法整单供货,该订单需由总仓发货,不支持货到付款", code="cod_not_available")
 
@@ -195,22 +206,36 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
 
 def products_for(connection, skus: list[str]) -> dict:
     """{sku: product row} for the requested SKUs; unknown or delisted ones are refused together."""
-    found = {sku: _PRODUCT_BY_SKU.first(connection, {"sku": sku}) for sku in skus}
+    return _all_listed({sku: _PRODUCT_BY_SKU.first(connection, {"sku": sku}) for sku in skus})
+
+
+def _goods_and_named_store(connection, skus: list[str], store_id: int | None) -> tuple[dict, object]:
+    """products_for's answer and, when the shopper named a store, its row (None: no such location)."""
+    if store_id is None:
+        return products_for(connection, skus), None
+    found = _all_listed({sku: _PRODUCT_WITH_STORE.first(connection, {"sku": sku, "store": store_id}) for sku in skus})
+    row = next(iter(found.values()))
+    if row.store_id is None:
+        return found, None
+    return found, _NamedStore(row.store_id, row.store_name, row.store_kind, row.store_active)
+
+
+def _all_listed(found: dict) -> dict:
     unknown = [sku for sku, product in found.items() if product is None]
     if unknown:
         raise NotFound("商品不存在或已下架", code="unknown_sku", details={"skus": unknown})
     return found
 
 
-def _route(uow, request: OrderRequest, lines):
+def _route(uow, request: OrderRequest, lines, named_store):
     if request.fulfilment == PICKUP:
-        store = pickup_store(uow.connection, request.store_id)
+        store = usable_store(named_store)
         return store, PICKUP, f"门店自提:{store.name}"
     if request.fulfilment == EXPRESS:
         decision = route_to_warehouse(uow.session, request.address, lines)
         return decision.location, EXPRESS, f"总仓发货:{decision.reason}"
     if request.store_id is not None:
-        store = pickup_store(uow.connection, request.store_id)
+        store = usable_store(named_store)
         if not store_serves(uow.session, store, request.address):
             raise Conflict(f"{store.name}不配送该地址", code="address_not_served", details={"store_id": store.id})
         return store, STORE_DELIVERY, f"会员指定门店:{store.name}"

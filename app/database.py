@@ -219,7 +219,7 @@ class GroupCommit:
                 raise batch.failure
             return batch
         batch = self._open = _Batch()
-        self._writer_free.acquire()  # a COMMIT still under way (it never yields on SQLite, but) ends first
+        self._writer_free.acquire()  # a batch still committing ends first (a guard: SQLite's COMMIT never yields)
         try:
             batch.connection = self._writer_connection()
             batch.transaction = batch.connection.begin()

@@ -23,6 +23,7 @@ from .orders import models as _orders  # noqa: F401
 from .payments import models as _payments  # noqa: F401
 from .payments import sandbox as _sandbox  # noqa: F401
 from .stock import models as _stock  # noqa: F401
+from .weighing import models as _weighing  # noqa: F401
 
 
 class StoreLinkFlask(Flask):

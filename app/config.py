@@ -35,6 +35,15 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _tolerance(text: str):
+    from .weighing.rules import Tolerance
+
+    try:
+        return Tolerance.parse(text)
+    except ValueError as exc:
+        raise ConfigError(f"WEIGH_TOLERANCE: {exc}") from exc
+
+
 def from_environment(**overrides) -> dict:
     """Build the Flask config mapping from environment variables plus explicit overrides."""
     production = os.environ.get("STORELINK_ENV", "development") == "production"
@@ -59,6 +68,11 @@ def from_environment(**overrides) -> dict:
         "DB_POOL_SIZE": _int("DB_POOL_SIZE", 20),
         # Request bodies are small JSON; anything larger is refused (413) before it is read.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        # Re-weighing fresh goods: how far a weight may stray with nothing to settle ("5g" or "1.5%";
+        # a product may set its own), and the most a store may waive on one order, in fen (a store may
+        # set its own).
+        "WEIGH_TOLERANCE": _tolerance(os.environ.get("WEIGH_TOLERANCE") or "5g"),
+        "WEIGH_WAIVE_LIMIT": _int("WEIGH_WAIVE_LIMIT", 500),
     }
     config.update(overrides)
     return config

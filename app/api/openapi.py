@@ -47,6 +47,21 @@ ORDER_REQUEST = {
     },
 }
 ORDER = {"$ref": "#/components/schemas/Order"}
+WEIGHINGS = {"type": "object", "required": ["lines"], "properties": {"lines": {
+    "type": "array", "minItems": 1, "maxItems": 50, "items": {
+        "type": "object", "required": ["line_id", "weight_g", "source"],
+        "properties": {"line_id": {"type": "integer"}, "weight_g": {"type": "integer", "minimum": 0, "maximum": 100000},
+                       "source": {"enum": ["scale", "typed"]}, "device_id": {"type": "integer"}}}}}}
+SETTLEMENT = {"type": "object", "required": ["settlement"], "properties": {
+    "settlement": {"enum": ["none", "refund", "add_goods", "topup", "cash", "waive", "amount_due"]},
+    "reason": {"type": "string", "maxLength": 200, "description": "required to waive"},
+    "sku": {"type": "string", "description": "add_goods: the goods added (default: the line's own)"},
+    "qty": {"type": "integer", "minimum": 1, "maximum": 99}}}
+WEIGHING_STATEMENT = {"type": "object", "properties": {
+    "order_id": {"type": "integer"}, "lines": {"type": "array"}, "all_settled": {"type": "boolean"},
+    "topup_due": {"type": "integer", "description": "cents the member still has to pay"},
+    "amount_due": {"type": ["integer", "null"], "description": "cash on delivery: cents to collect"},
+    "totals": {"type": "object"}, "receipt": {"type": "array", "items": {"type": "string"}}}}
 REASON = {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}}}
 
 
@@ -79,6 +94,18 @@ def document() -> dict:
             "/clerk/orders/{order_id}/{action}": {"post": _op("accept / ready / ship", roles=["clerk", "hq"], body=REASON, ok_schema=ORDER, params=(_path_id(), {"name": "action", "in": "path", "required": True, "schema": {"enum": ["accept", "ready", "ship"]}}))},
             "/courier/deliveries/{order_id}/delivered": {"post": _op("Delivered and signed for", roles=["courier", "clerk", "hq"], body=REASON, ok_schema=ORDER, params=id_param)},
             "/courier/deliveries/{order_id}/rejected": {"post": _op("Rejected at the door (拒签)", roles=["courier", "clerk", "hq"], body=REASON, ok_schema=ORDER, params=id_param)},
+            "/clerk/orders/{order_id}/weighings": {
+                "post": _op("Re-weigh fresh goods: each weighed line's difference and settlement choices",
+                            roles=["clerk"], body=WEIGHINGS, ok_schema=WEIGHING_STATEMENT, params=id_param),
+                "get": _op("The order's re-weighing statement with the receipt's lines", roles=["clerk", "hq"],
+                           ok_schema=WEIGHING_STATEMENT, params=id_param),
+            },
+            "/clerk/orders/{order_id}/lines/{line_id}/settlement": {"post": _op(
+                "Settle a weighed line's difference (refund, add_goods, topup, cash, waive, amount_due)",
+                roles=["clerk"], body=SETTLEMENT, ok_schema=WEIGHING_STATEMENT, params=(_path_id(), _path_id("line_id")))},
+            "/orders/{order_id}/weighings": {"get": _op("The order's re-weighing statement (top-up due, amount due)",
+                                                        roles=["member", "clerk", "courier", "hq"],
+                                                        ok_schema=WEIGHING_STATEMENT, params=id_param)},
             "/hq/stock": {"post": _op("Set or adjust on-hand stock", roles=["hq"], body={
                 "type": "object", "required": ["location_id", "sku"],
                 "properties": {"location_id": {"type": "integer"}, "sku": {"type": "string"}, "on_hand": {"type": "integer"}, "delta": {"type": "integer"}}})},

@@ -51,11 +51,7 @@ def order_dict(order, lines=None, events=None) -> dict:
         "goods_total": order.goods_total, "delivery_fee": order.delivery_fee, "total": order.total,
         # Datetimes are written by the JSON provider (UTC, RFC 3339 with Z).
         "created_at": order.created_at, "updated_at": order.updated_at, "expires_at": order.expires_at,
-        "lines": [
-            {"sku": l.sku, "name": l.name, "qty": l.qty, "unit_price": l.unit_price, "line_total": l.line_total,
-             "standard_weight_g": l.standard_weight_g}
-            for l in (order.lines if lines is None else lines)
-        ],
+        "lines": [_line_dict(l) for l in (order.lines if lines is None else lines)],
     }
     if events is not None:
         data["events"] = [
@@ -63,4 +59,16 @@ def order_dict(order, lines=None, events=None) -> dict:
              "reason": e.reason}
             for e in events
         ]
+    return data
+
+
+def _line_dict(line) -> dict:
+    data = {"sku": line.sku, "name": line.name, "qty": line.qty, "unit_price": line.unit_price,
+            "line_total": line.line_total, "standard_weight_g": line.standard_weight_g,
+            "price_per_kg": line.price_per_kg, "adjusts_line_id": line.adjusts_line_id}
+    # Stored lines carry their id (re-weighing names lines by it); the answer to placing an order is built
+    # from what was written, without reading the ids back.
+    line_id = getattr(line, "id", None)
+    if line_id is not None:
+        data["id"] = line_id
     return data

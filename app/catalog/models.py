@@ -32,4 +32,10 @@ class Product(db.Model):
     # Weighed goods: cents per kg and the grams one piece weighs nominally (e.g. 烧鸡 750 g).
     price_per_kg: Mapped[int | None] = mapped_column(Integer)
     standard_weight_g: Mapped[int | None] = mapped_column(Integer)
+    # The conversion to the offline item (商品转换关系): its code on the store's scale / POS when it
+    # differs from the online SKU, and how far a weighing may stray with nothing to settle (grams, or
+    # basis points of the expected weight; neither: the chain's WEIGH_TOLERANCE).
+    offline_sku: Mapped[str | None] = mapped_column(String(32))
+    weigh_tolerance_g: Mapped[int | None] = mapped_column(Integer)
+    weigh_tolerance_bp: Mapped[int | None] = mapped_column(Integer)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

@@ -29,6 +29,9 @@ class Location(db.Model):
     # Electronic fence: a polygon as a list of [lat, lng] points, or null.
     fence: Mapped[list | None] = mapped_column(JSON)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Re-weighing: the most an order's top-ups may be waived by at this store, in fen (None: the chain's
+    # WEIGH_WAIVE_LIMIT).
+    weigh_waive_limit: Mapped[int | None] = mapped_column(Integer)
 
     areas: Mapped[list["DeliveryArea"]] = relationship(back_populates="location")
 

@@ -16,9 +16,10 @@ from ..database import unit_of_work
 from ..errors import Forbidden, IllegalTransition, NotFound
 from ..payments import refunds
 from ..stock import service as stock
+from ..weighing.gate import ensure_settled as ensure_weighings_settled
 from . import state
 from ..ids import is_row_id
-from .models import PAID, PICKUP, UNPAID, Order
+from .models import PAID, PARTIALLY_REFUNDED, PICKUP, UNPAID, Order
 
 STORE_STAFF_ROLES = ("clerk", "courier")
 
@@ -88,6 +89,8 @@ def advance(order_id: int, to_status: str, who: Principal, reason: str = "", *,
                 details={"from": order.status, "to": to_status},
             )
         goods_leave = (to_status == state.SHIPPED) or (to_status == state.COMPLETED and order.status == state.READY_FOR_PICKUP)
+        if goods_leave:
+            ensure_weighings_settled(uow.connection, order.id)
         state.transition(uow.connection, order, to_status, actor=who.actor, reason=reason)
         if goods_leave:
             stock.commit(uow.connection, order.location_id, _lines(order))
@@ -128,7 +131,7 @@ def _close(uow, order: Order, to_status: str, *, actor: str, reason: str) -> Non
     if held:
         stock.release(uow.connection, order.location_id, _lines(order))
     order.expires_at = None
-    if order.payment_status == PAID:
+    if order.payment_status in (PAID, PARTIALLY_REFUNDED):  # partially: after a re-weighing refund
         refunds.refund_order_in_full(uow, order, actor=actor, reason=f"{state.LABELS[to_status]}退款")
     _announce(uow, order)
 

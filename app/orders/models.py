@@ -76,10 +76,14 @@ class OrderLine(db.Model):
     qty: Mapped[int] = mapped_column(Integer)
     unit_price: Mapped[int] = mapped_column(Integer)
     line_total: Mapped[int] = mapped_column(Integer)
-    # Weighed goods sold per piece: the nominal grams per piece at the time of ordering.
+    # Weighed goods sold per piece: the nominal grams per piece and the price per kg at the time of
+    # ordering (the conversion the line was sold with; re-weighing settles against it).
     standard_weight_g: Mapped[int | None] = mapped_column(Integer)
+    price_per_kg: Mapped[int | None] = mapped_column(Integer)
+    # Goods added at re-weighing to make up a shortfall (增补商品): the line they make up for.
+    adjusts_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id"))
 
-    order: Mapped[Order] = relationship(back_populates="lines")
+    order: Mapped[Order] = relationship(back_populates="lines", foreign_keys=[order_id])
 
 
 class OrderEvent(db.Model):

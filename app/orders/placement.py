@@ -247,7 +247,8 @@ def _line(product, qty: int) -> dict:
     price = pricing.piece_price(product)
     weighed = pricing.is_weighed(product)
     return dict(product_id=product.id, sku=product.sku, name=product.name, qty=qty, unit_price=price,
-                line_total=price * qty, standard_weight_g=product.standard_weight_g if weighed else None)
+                line_total=price * qty, standard_weight_g=product.standard_weight_g if weighed else None,
+                price_per_kg=product.price_per_kg if weighed else None, adjusts_line_id=None)
 
 
 def _insert_order(connection, values: dict, now) -> int:

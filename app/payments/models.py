@@ -10,6 +10,8 @@ from ..clock import utcnow
 from ..extensions import db
 
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+# What a payment pays for: the order itself, or a top-up after re-weighing (补款) on an order already paid.
+ORDER, TOPUP = "order", "topup"
 
 
 class Payment(db.Model):
@@ -23,6 +25,7 @@ class Payment(db.Model):
     out_trade_no: Mapped[str] = mapped_column(String(40), unique=True)
     provider_txn_id: Mapped[str | None] = mapped_column(String(64))
     amount: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(8), default=ORDER, server_default=ORDER)
     status: Mapped[str] = mapped_column(String(16), default=PENDING)
     pay_url: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

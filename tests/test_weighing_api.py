@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from app.catalog.models import BY_WEIGHT, Product
-from app.database import unit_of_work
+from app.infra.unit_of_work import unit_of_work
 from app.errors import Conflict
 from app.extensions import db
 from app.locations.models import Location

@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, func, or_, select
 
 from ..errors import Conflict
-from ..fastsql import FastStatement
+from ..infra.fastsql import FastStatement
 from .models import AWAITING_PAYMENT, OPEN, LineWeighing
 
 _w = LineWeighing.__table__

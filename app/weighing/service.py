@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from ..accounts.auth import Principal
 from ..catalog.models import Product
 from ..clock import utcnow
-from ..database import unit_of_work
+from ..infra.unit_of_work import unit_of_work
 from ..errors import Conflict, Forbidden, NotFound, ValidationFailed
 from ..ids import is_row_id
 from ..locations.models import Location

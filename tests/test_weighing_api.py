@@ -17,20 +17,20 @@ from app.payments.sandbox import SandboxTransaction
 from app.stock.models import StockItem
 
 from .factories import build_chain, stock_row
-from .helpers import get_order, pay, place
+from .helpers import confirm_payment, get_order, pay, pay_url, place
 
 # 烧鸡 750 g/只 at 59.80 元/kg: 44.85 元 a piece. 卤牛肉 300 g/块 at 158.00 元/kg: 47.40 元 a piece.
 CHICKEN_PIECE, BEEF_PIECE, MILK = 4485, 4740, 1590
 
 
-def add_beef(app, chain, *, tolerance_bp=None):
+def add_beef(app, chain, *, tolerance_bp=None, on_hand=20):
     with app.app_context(), unit_of_work() as uow:
         beef = Product(sku="BEEF", name="卤牛肉", category="熟食", sold_by=BY_WEIGHT, price_per_kg=15800,
                        standard_weight_g=300, unit="块", active=True, weigh_tolerance_bp=tolerance_bp)
         uow.session.add(beef)
         uow.session.flush()
         for store_id in chain.stores.values():
-            uow.session.add(StockItem(location_id=store_id, product_id=beef.id, on_hand=20, reserved=0))
+            uow.session.add(StockItem(location_id=store_id, product_id=beef.id, on_hand=on_hand, reserved=0))
         chain.products["BEEF"] = beef.id
 
 
@@ -327,3 +327,121 @@ def test_lines_that_cannot_be_weighed(app, client, deferred):
                     json={"lines": [{"line_id": line_ids(client, chain, placed)["CHICKEN"], "weight_g": 700,
                                      "source": "typed"}]}, headers=chain.h("clerkA"))
     assert (r.status_code, r.json["error"]["code"]) == (409, "not_weighable")
+
+
+# --- top-ups: a payment of its own kind on an order already paid --------------------------------------
+
+def topup_url(client, chain, oid, who="m0"):
+    r = client.post(f"/api/v1/orders/{oid}/topup", headers=chain.h(who))
+    assert r.status_code == 200, r.json
+    assert r.json["purpose"] == "topup"
+    return r.json
+
+
+def test_a_heavier_line_is_topped_up_by_the_member_through_the_sandbox(app, client, deferred):
+    chain = build_chain(app)
+    add_beef(app, chain)
+    oid = ready_order(app, client, chain, deferred, [("CHICKEN", 2), ("BEEF", 1)])
+    weigh(client, chain, oid, {"CHICKEN": 1583, "BEEF": 320})  # +4.96, +3.16
+    assert settle(client, chain, oid, "CHICKEN", "topup").json["topup_due"] == 496
+    assert client.post(f"/api/v1/orders/{oid}/topup", headers=chain.h("m1")).status_code == 404  # not theirs
+    first = topup_url(client, chain, oid)
+    assert first["amount"] == 496 and topup_url(client, chain, oid)["out_trade_no"] == first["out_trade_no"]
+    r = settle(client, chain, oid, "BEEF", "topup")  # a second line: one top-up for both, a new payment
+    assert r.json["topup_due"] == 812 and r.json["all_settled"] is False
+    second = topup_url(client, chain, oid)
+    assert (second["amount"], second["out_trade_no"] != first["out_trade_no"]) == (812, True)
+    with pytest.raises(Conflict):
+        hand_over(app, chain, oid)
+
+    # The ordinary payment's guard holds: a paid order is not paid again.
+    r = client.post(f"/api/v1/orders/{oid}/pay", headers=chain.h("m0"))
+    assert (r.status_code, r.json["error"]["code"]) == (409, "not_payable")
+
+    assert confirm_payment(client, second["pay_url"]).status_code == 200
+    assert deferred.run_all(app) == [True]
+    statement = client.get(f"/api/v1/orders/{oid}/weighings", headers=chain.h("m0")).json
+    assert (statement["topup_due"], statement["all_settled"], statement["totals"]["collected"]) == (0, True, 812)
+    order = get_order(client, chain, oid)
+    assert (order["status"], order["payment_status"]) == ("ready_for_pickup", "paid")
+    assert order["events"][-1]["kind"] == "topup_paid"
+
+    # The first top-up page, paid after all, settles nothing: its money goes straight back.
+    assert confirm_payment(client, first["pay_url"]).status_code == 200
+    assert deferred.run_all(app) == [True]
+    assert get_order(client, chain, oid)["events"][-1]["kind"] == "late_payment"
+    refunds, booked = refunds_and_ledger(app)
+    assert refunds == [(496, "succeeded")] and booked == 496
+    with app.app_context():
+        payments = [(p.purpose, p.amount, p.status) for p in db.session.execute(select(Payment).order_by(Payment.id)).scalars()]
+    assert payments == [("order", 2 * CHICKEN_PIECE + BEEF_PIECE, "succeeded"), ("topup", 496, "succeeded"),
+                        ("topup", 812, "succeeded")]
+    hand_over(app, chain, oid)
+
+    # A repeated notification of the applied top-up is answered success and changes nothing.
+    with app.app_context():
+        txn = db.session.execute(select(SandboxTransaction).where(
+            SandboxTransaction.out_trade_no == second["out_trade_no"])).scalar_one()
+        body, headers = deferred_provider(app).notification_for(txn)
+    again = client.post("/api/v1/payments/sandbox/notify", data=body, headers=headers)
+    assert (again.status_code, again.json["outcome"]) == (200, "duplicate")
+
+
+def deferred_provider(app):
+    from app.payments import provider
+
+    return provider.get("sandbox")
+
+
+def test_a_top_up_not_paid_may_be_taken_in_cash_instead(app, client, deferred):
+    chain = build_chain(app)
+    oid = ready_order(app, client, chain, deferred, [("CHICKEN", 2)])
+    weigh(client, chain, oid, {"CHICKEN": 1583})
+    settle(client, chain, oid, "CHICKEN", "topup")
+    pending = topup_url(client, chain, oid)
+    for other in ("topup", "refund"):
+        assert settle(client, chain, oid, "CHICKEN", other).json["error"]["code"] == "line_already_settled"
+    r = settle(client, chain, oid, "CHICKEN", "cash")
+    assert r.status_code == 200 and r.json["all_settled"] is True and r.json["topup_due"] == 0
+    r = client.post(f"/api/v1/orders/{oid}/topup", headers=chain.h("m0"))
+    assert (r.status_code, r.json["error"]["code"]) == (409, "no_topup_due")
+    assert confirm_payment(client, pending["pay_url"]).status_code == 200  # the shopper paid anyway
+    assert deferred.run_all(app) == [True]
+    assert refunds_and_ledger(app) == ([(496, "succeeded")], 496)
+    assert get_order(client, chain, oid)["payment_status"] == "paid"
+
+
+def test_a_top_up_paid_after_the_order_was_cancelled_is_refunded(app, client, deferred):
+    chain = build_chain(app)
+    oid = ready_order(app, client, chain, deferred, [("CHICKEN", 2)])
+    weigh(client, chain, oid, {"CHICKEN": 1583})
+    settle(client, chain, oid, "CHICKEN", "topup")
+    pending = topup_url(client, chain, oid)
+    assert client.post(f"/api/v1/orders/{oid}/cancel", json={}, headers=chain.h("hq")).status_code == 200
+    assert confirm_payment(client, pending["pay_url"]).status_code == 200
+    assert deferred.run_all(app) == [True]
+    refunds, booked = refunds_and_ledger(app)
+    assert sorted(a for a, _ in refunds) == sorted([496, 2 * CHICKEN_PIECE]) and booked == 496 + 2 * CHICKEN_PIECE
+    assert get_order(client, chain, oid)["payment_status"] == "refunded"
+
+
+def test_a_late_ordinary_payment_on_a_paid_order_is_still_refunded(app, client, deferred):
+    chain = build_chain(app)
+    oid = place(client, chain, items=[("CHICKEN", 1)]).json["id"]
+    first = pay_url(client, chain, oid)
+    with app.app_context(), unit_of_work() as uow:  # a second payment opened before the first was notified
+        original = uow.session.execute(select(Payment)).scalar_one()
+        uow.session.add(Payment(order_id=oid, provider="sandbox", out_trade_no="PAYsecond", amount=original.amount,
+                                status="pending", pay_url=""))
+    assert confirm_payment(client, first).status_code == 200
+    assert deferred.run_all(app) == [True]
+    from app.payments.provider import get
+
+    provider = get("sandbox")
+    second = provider.create_payment(out_trade_no="PAYsecond", amount=CHICKEN_PIECE, subject="x",
+                                     notify_url="http://localhost/api/v1/payments/sandbox/notify", return_url="")
+    assert confirm_payment(client, second).status_code == 200
+    assert deferred.run_all(app) == [True]
+    order = get_order(client, chain, oid)
+    assert (order["payment_status"], order["events"][-1]["kind"]) == ("paid", "late_payment")
+    assert refunds_and_ledger(app) == ([(CHICKEN_PIECE, "succeeded")], CHICKEN_PIECE)

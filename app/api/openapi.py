@@ -106,6 +106,9 @@ def document() -> dict:
             "/orders/{order_id}/weighings": {"get": _op("The order's re-weighing statement (top-up due, amount due)",
                                                         roles=["member", "clerk", "courier", "hq"],
                                                         ok_schema=WEIGHING_STATEMENT, params=id_param)},
+            "/orders/{order_id}/topup": {"post": _op(
+                "Start the top-up payment (补款) for heavier weighed lines; returns the provider's pay URL",
+                roles=["member"], params=id_param)},
             "/hq/stock": {"post": _op("Set or adjust on-hand stock", roles=["hq"], body={
                 "type": "object", "required": ["location_id", "sku"],
                 "properties": {"location_id": {"type": "integer"}, "sku": {"type": "string"}, "on_hand": {"type": "integer"}, "delta": {"type": "integer"}}})},

@@ -1,11 +1,11 @@
 """Re-weighing fresh goods (生鲜 多退少补): the clerk weighs and settles, the member sees it and pays a top-up."""
-from flask import current_app, jsonify
+from flask import current_app, jsonify, url_for
 
-from ..accounts.models import CLERK, HQ
+from ..accounts.models import CLERK, HQ, MEMBER
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..orders import lifecycle, queries
-from ..weighing import rules, service
+from ..weighing import rules, service, topup
 from ..weighing.statement import receipt_lines, statement
 from . import bp, json_body, optional_text, principal, require
 
@@ -55,3 +55,17 @@ def settle_line(order_id: int, line_id: int):
 def order_weighings(order_id: int):
     """The member's (or the store's) view: weighed lines, differences, how settled, the top-up to pay."""
     return jsonify(_statement(order_id))
+
+
+@bp.post("/orders/<int:order_id>/topup")
+@require(MEMBER)
+def pay_topup(order_id: int):
+    """Start (or reopen) the top-up payment for the order's heavier lines; returns the provider's pay URL."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    payment = topup.start_topup(
+        order_id, principal(),
+        notify_url=base + url_for("api.payment_notification", provider="sandbox"),
+        return_url=f"{base}/api/v1/orders/{order_id}",
+    )
+    return jsonify(order_id=order_id, payment_id=payment.id, provider=payment.provider, purpose=payment.purpose,
+                   out_trade_no=payment.out_trade_no, amount=payment.amount, pay_url=payment.pay_url)

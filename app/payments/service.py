@@ -20,8 +20,8 @@ from ..infra.fastsql import FastStatement
 from ..orders import state
 from ..orders.lifecycle import check_access, load_order
 from ..orders.models import ONLINE, PAID, REFUNDED, UNPAID, Order
-from . import provider as providers
-from .models import PENDING, SUCCEEDED, Payment
+from . import provider as providers, purposes
+from .models import ORDER, PENDING, SUCCEEDED, Payment
 from .refunds import refund_payment
 
 DEFAULT_PROVIDER = "sandbox"
@@ -39,7 +39,7 @@ _PAYMENT_SUCCEEDED = FastStatement(
     .where(_payments.c.out_trade_no == bindparam("otn"), _payments.c.provider == bindparam("prov"),
            _payments.c.amount == bindparam("amt"), _payments.c.status == PENDING)
     .values(status=SUCCEEDED, provider_txn_id=bindparam("txn"), paid_at=bindparam("paid"))
-    .returning(_payments.c.id, _payments.c.order_id, _payments.c.amount, _payments.c.provider)
+    .returning(_payments.c.id, _payments.c.order_id, _payments.c.amount, _payments.c.provider, _payments.c.purpose)
 )
 _PAYMENT_BY_TRADE_NO = FastStatement(select(_payments).where(_payments.c.out_trade_no == bindparam("otn")))
 _ORDER_PAID = FastStatement(
@@ -88,6 +88,12 @@ def apply_notification(provider_name: str, body: bytes, headers) -> tuple[str, s
         if paid is None:
             return notification.out_trade_no, _not_pending(uow.connection, provider_name, notification)
         actor = f"provider:{provider_name}"
+        if paid.purpose != ORDER:  # a top-up or the like: its own handler, on an order already paid
+            handler = purposes.handler_for(paid.purpose)
+            if handler is not None and handler(uow, paid, actor):
+                return notification.out_trade_no, "paid"
+            _refund_late_payment(uow, paid, actor)
+            return notification.out_trade_no, "refunded"
         order = _ORDER_PAID.first(uow.connection, {"oid": paid.order_id, "now": utcnow()})
         if order is not None:
             state.ensure_legal(state.PENDING_PAYMENT, state.AWAITING_ACCEPTANCE, order.fulfilment)

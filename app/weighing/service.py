@@ -103,11 +103,11 @@ def weigh(order_id: int, who: Principal, readings: list[Reading], *, default_tol
                 refunded=0, goods_value=0, waived=0, collected=0, due_change=0, reason="",
             )
             if a.difference == 0:
-                _mark_settled(weighing, rules.NONE, rules.Split(), who.actor, now)
+                mark_settled(weighing, rules.NONE, rules.Split(), who.actor, now)
             uow.session.add(weighing)
             uow.session.flush()  # the superseded row first: one current weighing per line (unique index)
             state.record(uow.connection, order, actor=who.actor, kind="weighed", reason=_weighed_text(line, a, reading))
-        _announce(uow, order)
+        announce(uow, order)
         return order.id
 
 
@@ -120,8 +120,13 @@ def settle(order_id: int, line_id: int, who: Principal, settlement: str, *, reas
         weighing = _current_weighings(session, order.id).get(line_id) if is_row_id(line_id) else None
         if weighing is None:
             raise NotFound("该行尚未称重", code="line_not_weighed", details={"line_id": line_id})
-        if weighing.status != OPEN:
+        # A top-up not paid yet may still be taken in cash or waived; the payment opened for it then settles
+        # nothing (paid after all, it is refunded as late).
+        switching = weighing.status == AWAITING_PAYMENT and settlement in (rules.CASH, rules.WAIVE)
+        if weighing.status != OPEN and not switching:
             raise Conflict("该行差额已处理", code="line_already_settled", details={"line_id": line_id})
+        if switching:
+            weighing.topup_payment_id = None
         cod = order.payment_method == COD
         direction = _direction(weighing.difference)
         allowed = rules.choices(direction, cash_on_delivery=cod)
@@ -142,10 +147,10 @@ def settle(order_id: int, line_id: int, who: Principal, settlement: str, *, reas
         if settlement == rules.TOPUP:
             weighing.settlement, weighing.status = rules.TOPUP, AWAITING_PAYMENT  # settled when the top-up is paid
         else:
-            _mark_settled(weighing, settlement, split, who.actor, now)
+            mark_settled(weighing, settlement, split, who.actor, now)
         state.record(uow.connection, order, actor=who.actor, kind="weighing_settled",
                      reason=_settled_text(line, weighing, split, goods_value))
-        _announce(uow, order)
+        announce(uow, order)
         return order.id
 
 
@@ -191,7 +196,7 @@ def _direction(difference: int) -> str:
     return rules.HEAVIER if difference > 0 else rules.LIGHTER if difference < 0 else rules.EVEN
 
 
-def _mark_settled(weighing: LineWeighing, settlement: str, split: rules.Split, actor: str, now) -> None:
+def mark_settled(weighing: LineWeighing, settlement: str, split: rules.Split, actor: str, now) -> None:
     weighing.settlement, weighing.status = settlement, SETTLED
     weighing.refunded, weighing.goods_value, weighing.waived = split.refunded, split.goods_value, split.waived
     weighing.collected, weighing.due_change = split.collected, split.due_change
@@ -276,7 +281,7 @@ def _settled_text(line, weighing: LineWeighing, split: rules.Split, goods_value:
     return text
 
 
-def _announce(uow, order: Order) -> None:
+def announce(uow, order: Order) -> None:
     """The order changed without changing status: clerk screens and the member's page refresh."""
     uow.publish("order.status", order_id=order.id, status=order.status, location_id=order.location_id,
                 member_id=order.member_id, payment_status=order.payment_status, weighing=True)

@@ -131,12 +131,17 @@ class TcpPrinter:
                 conn, _ = server.accept()
             except OSError:
                 return
-            self._conns.append(conn)
+            with self._lock:
+                if not self._running or server is not self._server:
+                    conn.close()
+                    continue
+                self._conns.append(conn)
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
         buffer = b""
-        while True:
+        switched_off = False
+        while not switched_off:
             try:
                 data = conn.recv(4096)
             except OSError:
@@ -144,6 +149,8 @@ class TcpPrinter:
             if not data:
                 return
             with self._lock:
+                if not self._running:
+                    return
                 if self.cut_after_bytes is not None:
                     data = data[:self.cut_after_bytes]
                     self.cut_after_bytes -= len(data)
@@ -160,14 +167,18 @@ class TcpPrinter:
                 self.changed.notify_all()
                 if self.cut_after_bytes == 0:
                     self.cut_after_bytes = None
-                    threading.Thread(target=self.stop, daemon=True).start()
-                    return
+                    switched_off = True
+        self.stop()
 
     def stop(self) -> None:
         """Switched off: the listener closes and open connections are cut."""
         with self._lock:
             self._running = False
             server, conns = self._server, list(self._conns)
+        try:
+            server.shutdown(socket.SHUT_RDWR)  # wakes the thread blocked in accept()
+        except OSError:
+            pass
         server.close()
         for conn in conns:
             try:

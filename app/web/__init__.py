@@ -29,6 +29,12 @@ def mall():
     return render_page("mall")
 
 
+@bp.get("/clerk/orders/<int:order_id>/reweigh")
+def clerk_reweigh(order_id: int):
+    """The clerk's re-weigh screen (称重补退) for one order; it shares the clerk centre's login."""
+    return render_template("clerk/reweigh.html", page="clerk", order_id=order_id)
+
+
 @lru_cache(maxsize=256)
 def _fingerprint(path: str, mtime_ns: int) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]

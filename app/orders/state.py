@@ -10,7 +10,7 @@ from sqlalchemy import insert
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
 from ..clock import utcnow
-from ..fastsql import FastStatement
+from ..infra.fastsql import FastStatement
 from ..errors import IllegalTransition
 from .models import EXPRESS, PICKUP, STORE_DELIVERY, Order, OrderEvent
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from app.accounts.auth import Principal
 from app.accounts.models import Staff
-from app.database import unit_of_work
+from app.infra.unit_of_work import unit_of_work
 from app.extensions import db
 from app.payments.models import Payment
 from app.pickup import codes

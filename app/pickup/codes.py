@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..errors import DomainError, NotFound, TryAgain
-from ..fastsql import FastStatement
+from ..infra.fastsql import FastStatement
 from .models import OPEN, USED, VOID, PickupCode
 
 CODE_DIGITS = 12

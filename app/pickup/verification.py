@@ -22,9 +22,9 @@ from sqlalchemy.orm.attributes import set_committed_value
 from ..accounts.auth import Principal
 from ..accounts.models import CLERK, Member, Staff
 from ..clock import business_time, utcnow
-from ..database import unit_of_work
+from ..infra.unit_of_work import unit_of_work
 from ..errors import Conflict, DomainError, Forbidden, TooManyRequests, ValidationFailed
-from ..fastsql import FastStatement
+from ..infra.fastsql import FastStatement
 from ..orders import state
 from ..orders.lifecycle import load_order
 from ..orders.models import AT_STORE, PAID, PICKUP, UNPAID, OrderLine

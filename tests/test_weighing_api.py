@@ -445,3 +445,42 @@ def test_a_late_ordinary_payment_on_a_paid_order_is_still_refunded(app, client, 
     order = get_order(client, chain, oid)
     assert (order["payment_status"], order["events"][-1]["kind"]) == ("paid", "late_payment")
     assert refunds_and_ledger(app) == ([(CHICKEN_PIECE, "succeeded")], CHICKEN_PIECE)
+
+
+# --- the clerk's pickup hand-over (POST /clerk/pickups/verify) ----------------------------------------
+
+VERIFY = "/api/v1/clerk/pickups/verify"
+
+
+def test_the_pickup_hand_over_waits_for_every_weighed_line(app, client, deferred):
+    chain = build_chain(app)
+    oid = ready_order(app, client, chain, deferred, [("CHICKEN", 2), ("MILK", 1)])
+    code = get_order(client, chain, oid)["pickup"]["code"]
+    weigh(client, chain, oid, {"CHICKEN": 1583})
+    assert client.post(VERIFY, json={"code": code}, headers=chain.h("clerkA")).status_code == 200  # preview
+    r = client.post(VERIFY, json={"code": code, "confirm": True}, headers=chain.h("clerkA"))
+    assert (r.status_code, r.json["error"]["code"]) == (409, "weighing_unsettled")
+    assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (50, 1)  # nothing left, not even the milk
+    settle(client, chain, oid, "CHICKEN", "cash")
+    r = client.post(VERIFY, json={"code": code, "confirm": True}, headers=chain.h("clerkA"))
+    assert r.status_code == 200, r.json
+    assert get_order(client, chain, oid)["status"] == "completed"
+
+
+def test_pay_at_store_settles_in_the_amount_due(app, client, deferred):
+    chain = build_chain(app)
+    add_beef(app, chain)
+    oid = place(client, chain, items=[("CHICKEN", 2), ("BEEF", 1)], payment="at_store").json["id"]
+    code = get_order(client, chain, oid)["pickup"]["code"]
+    lines = by_sku(weigh(client, chain, oid, {"CHICKEN": 1420, "BEEF": 320}).json)
+    assert lines["CHICKEN"]["weighing"]["choices"] == ["amount_due", "add_goods"]
+    settle(client, chain, oid, "CHICKEN", "amount_due")
+    r = settle(client, chain, oid, "BEEF", "amount_due")
+    due = 2 * CHICKEN_PIECE + BEEF_PIECE - 478 + 316
+    assert r.json["amount_due"] == due
+    assert client.post(VERIFY, json={"code": code}, headers=chain.h("clerkA")).json["amount_due"] == due
+    r = client.post(VERIFY, json={"code": code, "confirm": True, "payment": "cash"}, headers=chain.h("clerkA"))
+    assert r.status_code == 200, r.json
+    with app.app_context():
+        payment = db.session.execute(select(Payment).where(Payment.order_id == oid)).scalar_one()
+        assert (payment.provider, payment.amount) == ("store_cash", due)

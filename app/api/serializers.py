@@ -65,10 +65,9 @@ def order_dict(order, lines=None, events=None) -> dict:
 def _line_dict(line) -> dict:
     data = {"sku": line.sku, "name": line.name, "qty": line.qty, "unit_price": line.unit_price,
             "line_total": line.line_total, "standard_weight_g": line.standard_weight_g,
-            "price_per_kg": line.price_per_kg, "adjusts_line_id": line.adjusts_line_id}
-    # Stored lines carry their id (re-weighing names lines by it); the answer to placing an order is built
-    # from what was written, without reading the ids back.
-    line_id = getattr(line, "id", None)
-    if line_id is not None:
-        data["id"] = line_id
+            "price_per_kg": line.price_per_kg, "adjusts_line_id": line.adjusts_line_id,
+            "handed_over_qty": getattr(line, "handed_over_qty", 0)}
+    # Stored lines carry their id (re-weighing and partial pickup name lines by it); the answer to placing an
+    # order is built from what was written, without reading the ids back (null there).
+    data["id"] = getattr(line, "id", None)
     return data

@@ -5,9 +5,11 @@ from ..accounts.models import CLERK, HQ, MEMBER
 from ..errors import ValidationFailed
 from ..extensions import db
 from ..orders import lifecycle, queries
-from ..weighing import rules, service, topup
+from ..weighing import gate, rules, service, topup
 from ..weighing.statement import receipt_lines, statement
 from . import bp, json_body, optional_text, principal, require
+
+gate.install()  # the pickup hand-over waits for every weighed line to be settled
 
 
 def _statement(order_id: int, *, receipt: bool = False) -> dict:

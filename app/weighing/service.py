@@ -26,7 +26,7 @@ from ..ids import is_row_id
 from ..locations.models import Location
 from ..orders import state
 from ..orders.lifecycle import check_access, load_order
-from ..orders.models import COD, PAID, PARTIALLY_REFUNDED, Order, OrderLine
+from ..orders.models import AT_STORE, COD, PAID, PARTIALLY_REFUNDED, UNPAID, Order, OrderLine
 from ..orders.pricing import is_weighed, piece_price
 from ..payments.models import SUCCEEDED, Payment
 from ..payments.refunds import refund_payment, refundable_amount
@@ -34,7 +34,11 @@ from ..stock import service as stock
 from . import rules
 from .models import AWAITING_PAYMENT, CURRENT, OPEN, SETTLED, SOURCES, SUPERSEDED, LineWeighing
 
-WEIGHABLE_STATUSES = (state.ACCEPTED, state.READY_FOR_PICKUP, state.READY_TO_SHIP)
+# Paid (or to be paid on hand-over) and still in the store: a pickup may be weighed before the store has
+# even accepted it (the clerk meets the member at the counter).
+WEIGHABLE_STATUSES = (state.AWAITING_ACCEPTANCE, state.ACCEPTED, state.READY_FOR_PICKUP, state.READY_TO_SHIP)
+# Orders paid when the goods leave settle in the amount due.
+PAID_ON_HANDOVER = (COD, AT_STORE)
 MAX_LINES = 50
 MAX_ADDED_PIECES = 99
 
@@ -106,8 +110,9 @@ def weigh(order_id: int, who: Principal, readings: list[Reading], *, default_tol
                 mark_settled(weighing, rules.NONE, rules.Split(), who.actor, now)
             uow.session.add(weighing)
             uow.session.flush()  # the superseded row first: one current weighing per line (unique index)
-            state.record(uow.connection, order, actor=who.actor, kind="weighed", reason=_weighed_text(line, a, reading))
-        announce(uow, order)
+            event = state.record(uow.connection, order, actor=who.actor, kind="weighed",
+                                 reason=_weighed_text(line, a, reading))
+        announce(uow, order, event.id)
         return order.id
 
 
@@ -127,7 +132,7 @@ def settle(order_id: int, line_id: int, who: Principal, settlement: str, *, reas
             raise Conflict("该行差额已处理", code="line_already_settled", details={"line_id": line_id})
         if switching:
             weighing.topup_payment_id = None
-        cod = order.payment_method == COD
+        cod = order.payment_method in PAID_ON_HANDOVER
         direction = _direction(weighing.difference)
         allowed = rules.choices(direction, cash_on_delivery=cod)
         if settlement not in allowed:
@@ -148,9 +153,9 @@ def settle(order_id: int, line_id: int, who: Principal, settlement: str, *, reas
             weighing.settlement, weighing.status = rules.TOPUP, AWAITING_PAYMENT  # settled when the top-up is paid
         else:
             mark_settled(weighing, settlement, split, who.actor, now)
-        state.record(uow.connection, order, actor=who.actor, kind="weighing_settled",
-                     reason=_settled_text(line, weighing, split, goods_value))
-        announce(uow, order)
+        event = state.record(uow.connection, order, actor=who.actor, kind="weighing_settled",
+                             reason=_settled_text(line, weighing, split, goods_value))
+        announce(uow, order, event.id)
         return order.id
 
 
@@ -163,6 +168,8 @@ def _store_order(uow, order_id: int, who: Principal) -> Order:
     if who.is_member:
         raise Forbidden("会员不能称重", code="forbidden_role")
     check_access(order, who)
+    if order.payment_method in PAID_ON_HANDOVER and order.payment_status != UNPAID:
+        raise Conflict("订单已在交付时收款,不能再称重结算", code="not_weighable", details={"status": order.status})
     if order.status not in WEIGHABLE_STATUSES:
         raise Conflict(f"订单状态为「{state.LABELS[order.status]}」,不能称重或结算差额", code="not_weighable",
                        details={"status": order.status})
@@ -281,7 +288,8 @@ def _settled_text(line, weighing: LineWeighing, split: rules.Split, goods_value:
     return text
 
 
-def announce(uow, order: Order) -> None:
-    """The order changed without changing status: clerk screens and the member's page refresh."""
+def announce(uow, order: Order, event_id: int) -> None:
+    """The order changed without changing status: clerk screens and the member's page refresh (the
+    history entry's id lets a reconnecting screen catch up)."""
     uow.publish("order.status", order_id=order.id, status=order.status, location_id=order.location_id,
-                member_id=order.member_id, payment_status=order.payment_status, weighing=True)
+                member_id=order.member_id, payment_status=order.payment_status, event_id=event_id, weighing=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..orders.models import COD, OrderLine
+from ..orders.models import AT_STORE, COD, OrderLine
 from . import rules
 from .models import AWAITING_PAYMENT, CURRENT, OPEN, SETTLED, LineWeighing
 
@@ -18,7 +18,7 @@ def statement(connection, order) -> dict:
     lines = connection.execute(select(_lines).where(_lines.c.order_id == order.id).order_by(_lines.c.id)).all()
     current = {w.line_id: w for w in connection.execute(select(_weighings).where(
         _weighings.c.order_id == order.id, _weighings.c.status.in_(CURRENT)))}
-    cod = order.payment_method == COD
+    cod = order.payment_method in (COD, AT_STORE)  # paid when the goods leave: settled in the amount due
     added = {}
     for line in lines:
         if line.adjusts_line_id is not None:

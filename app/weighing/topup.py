@@ -66,9 +66,9 @@ def apply_paid(uow, paid, actor: str) -> bool:
     now = utcnow()
     for weighing in weighings:
         mark_settled(weighing, rules.TOPUP, rules.Split(collected=weighing.difference), actor, now)
-    state.record(uow.connection, order, actor=actor, kind="topup_paid",
-                 reason=f"会员称重补款 {paid.amount / 100:.2f} 元已支付")
-    announce(uow, order)
+    event = state.record(uow.connection, order, actor=actor, kind="topup_paid",
+                         reason=f"会员称重补款 {paid.amount / 100:.2f} 元已支付")
+    announce(uow, order, event.id)
     return True
 
 

@@ -484,3 +484,45 @@ def test_pay_at_store_settles_in_the_amount_due(app, client, deferred):
     with app.app_context():
         payment = db.session.execute(select(Payment).where(Payment.order_id == oid)).scalar_one()
         assert (payment.provider, payment.amount) == ("store_cash", due)
+
+
+# --- races: clerks tapping at once never refund twice nor keep two weighings of a line -------------------
+
+def test_racing_settlements_refund_once(app, client, deferred):
+    from collections import Counter
+
+    from .helpers import race
+
+    chain = build_chain(app)
+    oid = ready_order(app, client, chain, deferred, [("CHICKEN", 2)])
+    weigh(client, chain, oid, {"CHICKEN": 1100})  # 23.92 元 short
+    line_id = line_ids(client, chain, oid)["CHICKEN"]
+
+    def tap(i):
+        return app.test_client().post(f"/api/v1/clerk/orders/{oid}/lines/{line_id}/settlement",
+                                      json={"settlement": ["refund", "add_goods"][i % 2], "sku": "MILK"},
+                                      headers=chain.h("clerkA")).status_code
+
+    assert Counter(race(8, tap)) == {200: 1, 409: 7}
+    refunds, booked = refunds_and_ledger(app)
+    assert len(refunds) == 1 and booked == refunds[0][0] in (2392, 2392 - MILK)  # refund, or milk and the rest
+
+
+def test_racing_weighings_leave_one_current_weighing(app, client, deferred):
+    from .helpers import race
+
+    chain = build_chain(app)
+    oid = ready_order(app, client, chain, deferred, [("CHICKEN", 2)])
+    line_id = line_ids(client, chain, oid)["CHICKEN"]
+
+    def tap(i):
+        return app.test_client().post(f"/api/v1/clerk/orders/{oid}/weighings", json={
+            "lines": [{"line_id": line_id, "weight_g": 1400 + i, "source": "typed"}]}, headers=chain.h("clerkA")).status_code
+
+    assert set(race(8, tap)) == {200}  # each supersedes the one before: the order row serialises them
+    from app.weighing.models import LineWeighing
+
+    with app.app_context():
+        statuses = [w.status for w in db.session.execute(select(LineWeighing)).scalars()]
+        db.session.remove()
+    assert sorted(statuses) == ["open"] + ["superseded"] * 7

@@ -99,7 +99,8 @@ def test_shopper_registers_orders_pays_and_follows_orders_live(browser, live_ser
     assert re.search(r"门店库存\s*\d+ 只", page)
     _check_phone_page(browser, "mall-product-weighed")
     browser.click("#detail-add")
-    browser.wait_text("#tab-cart .weui-badge", "1")
+    browser.wait(lambda _: browser.js("return document.querySelector('#tab-cart .weui-badge').textContent") == "1", 5,
+                 "the cart badge (the tab bar is hidden on the product page)")
 
     # Register with a mobile number; the cart survives, and so does the login, across a reload.
     phone = _phone()
@@ -174,7 +175,6 @@ def test_shopper_registers_orders_pays_and_follows_orders_live(browser, live_ser
     browser.fill("#address-detail", "南京西路 1 号 1001 室")
     browser.fill("#address-contact-name", "测试买家")
     browser.fill("#address-contact-phone", phone)
-    browser.js("document.getElementById('address-contact-phone').dispatchEvent(new Event('change'))")
     browser.wait_text("#quote-location", "静安南京西路店")
     assert "街道" in browser.find("#quote-reason").text and browser.find("#quote-fee").text == "免配送费"
     _check_phone_page(browser, "mall-checkout-delivery")
@@ -183,8 +183,10 @@ def test_shopper_registers_orders_pays_and_follows_orders_live(browser, live_ser
     browser.wait_text("#order-status", "待接单", 20)
     _clerk(live_server, delivery_id, "accept", "ready", "ship")
     browser.wait_text("#order-status", "已发货", 10)
-    browser.js("window.confirm = function () { return true; }")
     browser.click("#confirm-receipt")
+    browser.wait_visible("#sl-dialog")
+    browser.screenshot("mall-confirm-receipt-dialog")
+    browser.click("#sl-dialog-ok")
     browser.wait_text("#order-status", "已完成", 10)
     _check_phone_page(browser, "mall-order-completed")
 
@@ -202,7 +204,6 @@ def test_shopper_registers_orders_pays_and_follows_orders_live(browser, live_ser
     browser.select("#region-street", text="梅园新村街道")
     browser.fill("#address-detail", "长江路 292 号")
     browser.fill("#address-contact-phone", phone)
-    browser.js("document.getElementById('address-contact-phone').dispatchEvent(new Event('change'))")
     browser.wait_visible("#method-change")
     assert "总仓快递" in browser.find("#method-change").text and browser.find("#quote-method").text == "总仓快递"
     assert not browser.find("#place-order").is_enabled()
@@ -220,6 +221,7 @@ def test_shopper_registers_orders_pays_and_follows_orders_live(browser, live_ser
     assert browser.find("#pay-order").is_displayed()
     _check_phone_page(browser, "mall-order-unpaid")
     browser.click("#cancel-order")
+    browser.click("#sl-dialog-ok")
     browser.wait_text("#order-status", "已取消", 10)
 
     browser.open("/orders")

@@ -637,7 +637,8 @@
         c.picker = regionPicker(requote);
         function input(label, key, attrs) {
           var node = el('input', Object.assign({class: 'weui-input', id: 'address-' + key.replace('_', '-'), value: c.fresh[key]}, attrs));
-          node.addEventListener('change', function () { c.fresh[key] = node.value.trim(); requote(); });
+          // Detail and contact do not change the quote: typing them must not re-quote (a re-quote on
+          // blur would disable the submit button under the shopper's finger).
           node.addEventListener('input', function () { c.fresh[key] = node.value.trim(); });
           return el('label', {class: 'weui-cell weui-cell_active'}, [
             el('div', {class: 'weui-cell__hd'}, el('span', {class: 'weui-label'}, label)), el('div', {class: 'weui-cell__bd'}, node)]);
@@ -683,9 +684,13 @@
       return r;
     }
 
-    var quoteSeq = 0;
+    var quoteSeq = 0, quotedKey = null;
     function requote() {
       var r = request();
+      var key = r && JSON.stringify([r.items, r.fulfilment, r.payment, r.store_id, r.address &&
+        [r.address.province, r.address.city, r.address.district, r.address.street]]);
+      if (key && key === quotedKey && c.quote) return;  // nothing that decides the quote changed
+      quotedKey = key;
       var seq = ++quoteSeq;
       submit.disabled = true;
       c.quote = null;
@@ -696,6 +701,7 @@
         drawQuote(q);
       }, function (err) {
         if (seq !== quoteSeq) return;
+        quotedKey = null;
         quoteBox.innerHTML = '';
         quoteBox.appendChild(el('div', {class: 'mall-warn', id: 'quote-error'}, SL.politeMessage(err)));
         totalNode.textContent = '—';
@@ -828,14 +834,20 @@
       }
       if (o.status === 'shipped' && o.fulfilment !== 'pickup' && o.payment_status === 'paid') {
         actions.push(button('确认收货', {id: 'confirm-receipt'}, function (e) {
-          if (!window.confirm('确认已收到全部商品?')) return;
-          busy(e.target, api('POST', '/orders/' + o.id + '/confirm-receipt')).then(function () { SL.toast('已确认收货'); render(); }, function () {});
+          var btn = e.target;
+          SL.confirm('确认已收到全部商品?', {ok: '确认收货'}).then(function (yes) {
+            if (!yes) return;
+            busy(btn, api('POST', '/orders/' + o.id + '/confirm-receipt')).then(function () { SL.toast('已确认收货'); render(); }, function () {});
+          });
         }));
       }
       if (o.status === 'pending_payment' || o.status === 'awaiting_acceptance') {
         actions.push(button('取消订单', {id: 'cancel-order', class: 'weui-btn_default'}, function (e) {
-          if (!window.confirm(o.payment_status === 'paid' ? '取消后款项将原路退回,确定取消?' : '确定取消这个订单?')) return;
-          busy(e.target, api('POST', '/orders/' + o.id + '/cancel', {reason: '会员取消'})).then(function () { SL.toast('订单已取消'); render(); }, function () {});
+          var btn = e.target;
+          SL.confirm(o.payment_status === 'paid' ? '取消后款项将原路退回,确定取消?' : '确定取消这个订单?', {ok: '取消订单', cancel: '再想想'}).then(function (yes) {
+            if (!yes) return;
+            busy(btn, api('POST', '/orders/' + o.id + '/cancel', {reason: '会员取消'})).then(function () { SL.toast('订单已取消'); render(); }, function () {});
+          });
         }));
       }
       if (actions.length) view.appendChild(el('div', {class: 'mall-actions', id: 'order-actions'}, actions));
@@ -958,8 +970,9 @@
           el('div', {class: 'mall-option__main'}, [a.contact_name + ' ' + a.contact_phone,
             el('div', {class: 'mall-option__sub'}, [a.province, a.city, a.district, a.street, a.detail].join(' '))]),
           el('button', {type: 'button', class: 'mall-cart-line__remove', onclick: function () {
-            if (!window.confirm('删除这个地址?')) return;
-            api('DELETE', '/me/addresses/' + a.id).then(function () { render(); }, function () {});
+            SL.confirm('删除这个地址?', {ok: '删除'}).then(function (yes) {
+              if (yes) api('DELETE', '/me/addresses/' + a.id).then(function () { render(); }, function () {});
+            });
           }}, '删除')
         ]));
       });

@@ -70,3 +70,34 @@ def test_typed_weight_lighter_refunded_on_the_phone_screen(browser, live_server)
     assert statement["totals"]["refunded"] == 478 and statement["all_settled"]
     order = _call(live_server, "GET", f"/orders/{order_id}", member)
     assert order["payment_status"] == "partially_refunded"
+
+
+def test_member_sees_the_top_up_live_and_pays_it(make_browser, live_server):
+    order_id, member, clerk = ready_pickup_order(live_server)
+    line_id = next(l["id"] for l in _call(live_server, "GET", f"/orders/{order_id}", member)["lines"])
+    _call(live_server, "POST", f"/clerk/orders/{order_id}/weighings", clerk,
+          json={"lines": [{"line_id": line_id, "weight_g": 1583, "source": "typed"}]})
+
+    browser = make_browser()
+    browser.open(f"/orders/{order_id}")
+    browser.fill("#login-account", "13800000001")
+    browser.fill("#login-password", "demo1234")
+    browser.click("#login-submit")
+    browser.wait_text("#rw-member", "门店处理中")
+    # The clerk asks for a top-up: the member's page shows it without a reload (order.status over /member).
+    _call(live_server, "POST", f"/clerk/orders/{order_id}/lines/{line_id}/settlement", clerk, json={"settlement": "topup"})
+    browser.wait_text("#rw-topup-pay", "补款 ¥4.96")
+    assert browser.horizontal_overflow() == 0
+    browser.js("document.getElementById('rw-member').scrollIntoView({block: 'center'})")
+    browser.screenshot("reweigh-member-topup-due")
+    browser.click("#rw-topup-pay")
+    browser.wait(lambda d: "/sandbox/pay/" in d.current_url, 15, "the sandbox pay page")
+    browser.click("#confirm")
+    browser.wait_visible("#paid")
+    browser.click("#return")
+    browser.wait_text("#rw-member", "会员补款 补 ¥4.96", timeout=20)  # the notification arrives asynchronously
+    browser.js("document.getElementById('rw-member').scrollIntoView({block: 'center'})")
+    browser.screenshot("reweigh-member-topup-paid")
+    statement = _call(live_server, "GET", f"/orders/{order_id}/weighings", member)
+    assert (statement["all_settled"], statement["totals"]["collected"]) == (True, 496)
+    assert browser.console_errors() == []

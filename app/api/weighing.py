@@ -67,7 +67,7 @@ def pay_topup(order_id: int):
     payment = topup.start_topup(
         order_id, principal(),
         notify_url=base + url_for("api.payment_notification", provider="sandbox"),
-        return_url=f"{base}/api/v1/orders/{order_id}",
+        return_url=f"{base}{url_for('web.order_page', order_id=order_id)}",  # the mall's order page
     )
     return jsonify(order_id=order_id, payment_id=payment.id, provider=payment.provider, purpose=payment.purpose,
                    out_trade_no=payment.out_trade_no, amount=payment.amount, pay_url=payment.pay_url)

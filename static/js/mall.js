@@ -23,7 +23,8 @@
   var METHODS = {pickup: '门店自提', store_delivery: '门店配送', express: '快递'};
   var PAYMENT = {online: '在线支付', cod: '货到付款', at_store: '到店付款'};
   var PAY_STATUS = {unpaid: '未支付', paid: '已支付', partially_refunded: '部分退款', refunded: '已退款'};
-  var EVENT_KIND = {placed: '提交订单', status: '', payment: '支付', refund: '退款'};
+  var EVENT_KIND = {placed: '提交订单', status: '', payment: '支付', refund: '退款', weighed: '称重',
+                    weighing_settled: '称重补退', topup_paid: '称重补款', late_payment: '退回重复付款'};
   var TILE_COLOURS = ['#f6a13b', '#35b36f', '#3e8ef7', '#e8604c', '#9b6cd6', '#1fb5ad', '#d9a400', '#ef6f9a'];
 
   var CART_KEY = 'storelink.mall.cart';
@@ -870,6 +871,8 @@
         el('div', {}, [el('span', {}, '配送费'), el('span', {}, SL.yuan(o.delivery_fee))]),
         el('div', {}, [el('span', {}, '合计'), el('span', {class: 'mall-price'}, SL.yuan(o.total))])
       ])));
+      // Fresh goods re-weighed at the store: the settlement and any top-up to pay (static/js/weighing-member.js).
+      if (SL.weighingCard && o.lines.some(function (l) { return l.price_per_kg; })) view.appendChild(SL.weighingCard(o.id));
       view.appendChild(section('订单跟踪'));
       view.appendChild(el('ul', {class: 'mall-timeline', id: 'order-timeline'}, (o.events || []).map(function (e) {
         var what = e.to ? (STATUS[e.to] || e.to) : '';

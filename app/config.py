@@ -35,6 +35,19 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if not value > 0:
+        raise ConfigError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
 def from_environment(**overrides) -> dict:
     """Build the Flask config mapping from environment variables plus explicit overrides."""
     production = os.environ.get("STORELINK_ENV", "development") == "production"
@@ -59,6 +72,13 @@ def from_environment(**overrides) -> dict:
         "DB_POOL_SIZE": _int("DB_POOL_SIZE", 20),
         # Request bodies are small JSON; anything larger is refused (413) before it is read.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        # What one connection may hold of the HTTP server (app/http_server.py): seconds a client may
+        # take to send a request's header block, to send its body, to stay idle between requests;
+        # bytes of one header block.
+        "HTTP_HEADER_TIMEOUT": _float("HTTP_HEADER_TIMEOUT", 10.0),
+        "HTTP_BODY_TIMEOUT": _float("HTTP_BODY_TIMEOUT", 30.0),
+        "HTTP_KEEPALIVE_TIMEOUT": _float("HTTP_KEEPALIVE_TIMEOUT", 60.0),
+        "HTTP_MAX_HEADER_BYTES": _int("HTTP_MAX_HEADER_BYTES", 32 * 1024),
     }
     config.update(overrides)
     return config

@@ -8,7 +8,7 @@ import os  # noqa: E402
 from app import create_app  # noqa: E402
 from app.demo.commands import prepare_database  # noqa: E402
 from app.extensions import socketio  # noqa: E402
-from app.http_server import HttpLimits, handler_class  # noqa: E402
+from app.infra.http_server import HttpLimits, handler_class  # noqa: E402
 from app.jobs import start_background_jobs  # noqa: E402
 
 app = create_app()

@@ -9,11 +9,12 @@ from flask import Flask, jsonify
 
 from . import config as config_module
 from .accounts.auth import TokenService
-from .database import configure_engine, engine_options, init_group_commit
+from .infra.engine import configure_engine, engine_options
+from .infra.group_commit import init_group_commit
 from .extensions import db, migrate, socketio
 from .ids import RowIdConverter
-from .http_server import CachedSessionInterface
-from .json_provider import OrjsonProvider
+from .infra.http_server import CachedSessionInterface
+from .infra.json_provider import OrjsonProvider
 
 # Models must be imported so metadata (and Alembic) see every table.
 from .accounts import models as _accounts  # noqa: F401

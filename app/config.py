@@ -72,7 +72,7 @@ def from_environment(**overrides) -> dict:
         "DB_POOL_SIZE": _int("DB_POOL_SIZE", 20),
         # Request bodies are small JSON; anything larger is refused (413) before it is read.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
-        # What one connection may hold of the HTTP server (app/http_server.py): seconds a client may
+        # What one connection may hold of the HTTP server (app/infra/http_server.py): seconds a client may
         # take to send a request's header block, to send its body, to stay idle between requests;
         # bytes of one header block.
         "HTTP_HEADER_TIMEOUT": _float("HTTP_HEADER_TIMEOUT", 10.0),

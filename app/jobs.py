@@ -40,7 +40,7 @@ def _every(app, seconds: int, name: str, fn) -> None:
 def start_background_jobs(app) -> None:
     from .orders.lifecycle import expire_overdue
     from .payments import provider, refunds
-    from .wal_checkpoint import start_wal_checkpointer
+    from .infra.wal_checkpoint import start_wal_checkpointer
 
     with app.app_context():
         app.extensions["storelink_wal_checkpointer"] = start_wal_checkpointer(db.engine)

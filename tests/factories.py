@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from app.accounts.auth import Principal
 from app.accounts.models import Member, Staff
 from app.catalog.models import BY_WEIGHT, PER_PIECE, Product
-from app.database import unit_of_work
+from app.infra.unit_of_work import unit_of_work
 from app.locations.models import STORE, WAREHOUSE, DeliveryArea, Location
 from app.stock.models import StockItem
 

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.fastsql import FastStatement, _bind_processor
+from app.infra.fastsql import FastStatement, _bind_processor
 
 metadata = MetaData()
 things = Table(

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.exc import IntegrityError
 
-from app.database import WRITER_CACHE_KIB, GroupCommit, configure_engine
+from app.infra.engine import configure_engine
+from app.infra.group_commit import WRITER_CACHE_KIB, GroupCommit
 
 
 @pytest.fixture

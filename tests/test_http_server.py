@@ -9,7 +9,7 @@ import gevent
 import pytest
 from gevent import pywsgi
 
-from app.http_server import MAX_HEADERS, HttpLimits, handler_class
+from app.infra.http_server import MAX_HEADERS, HttpLimits, handler_class
 
 
 def echo(environ, start_response):

@@ -6,8 +6,8 @@ import time
 
 from sqlalchemy import create_engine, event, text
 
-from app.database import configure_engine
-from app.wal_checkpoint import SAFETY_NET_PAGES, WalCheckpointer, start_wal_checkpointer
+from app.infra.engine import configure_engine
+from app.infra.wal_checkpoint import SAFETY_NET_PAGES, WalCheckpointer, start_wal_checkpointer
 
 ROWS, ROW_BYTES = 400, 4000
 

@@ -3,7 +3,7 @@ from sqlalchemy import select
 
 from ..accounts.models import HQ
 from ..catalog.models import Product
-from ..database import unit_of_work
+from ..infra.unit_of_work import unit_of_work
 from ..errors import NotFound, ValidationFailed
 from ..ids import is_row_id
 from ..locations.models import Location

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from ..accounts.auth import hash_password
 from ..accounts.models import CLERK, COURIER, HQ, Member, Staff
 from ..catalog.models import BY_WEIGHT, PER_PIECE, Product
-from ..database import unit_of_work
+from ..infra.unit_of_work import unit_of_work
 from ..locations.models import STORE, WAREHOUSE, DeliveryArea, Location
 from ..stock.models import StockItem
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from ..accounts.auth import Principal
 from ..clock import utcnow
-from ..database import unit_of_work
+from ..infra.unit_of_work import unit_of_work
 from ..errors import Forbidden, IllegalTransition, NotFound
 from ..payments import refunds
 from ..stock import service as stock

@@ -16,9 +16,9 @@ from sqlalchemy.exc import IntegrityError
 
 from ..catalog.models import Product
 from ..clock import business_time, utcnow
-from ..database import unit_of_work
+from ..infra.unit_of_work import unit_of_work
 from ..errors import Conflict, DomainError, NotFound, TryAgain, ValidationFailed
-from ..fastsql import FastStatement
+from ..infra.fastsql import FastStatement
 from ..ids import is_row_id
 from ..locations.address import Address, parse_address
 from ..locations.models import Location

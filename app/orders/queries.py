@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import bindparam, select
 
 from ..errors import NotFound
-from ..fastsql import FastStatement
+from ..infra.fastsql import FastStatement
 from .models import Order, OrderEvent, OrderLine
 
 _orders, _lines, _events = Order.__table__, OrderLine.__table__, OrderEvent.__table__

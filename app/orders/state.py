@@ -9,7 +9,7 @@ from types import SimpleNamespace
 from sqlalchemy import insert
 
 from ..clock import utcnow
-from ..fastsql import FastStatement
+from ..infra.fastsql import FastStatement
 from ..errors import IllegalTransition
 from .models import EXPRESS, PICKUP, STORE_DELIVERY, Order, OrderEvent
 

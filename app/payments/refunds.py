@@ -11,7 +11,7 @@ import secrets
 from sqlalchemy import func, select
 
 from ..clock import utcnow
-from ..database import unit_of_work
+from ..infra.unit_of_work import unit_of_work
 from ..orders import state
 from ..orders.models import REFUNDED
 from . import provider as providers

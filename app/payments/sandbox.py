@@ -23,10 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
-from ..database import unit_of_work
+from ..infra.unit_of_work import unit_of_work
 from ..errors import Conflict, NotFound
 from ..extensions import db
-from ..fastsql import FastStatement
+from ..infra.fastsql import FastStatement
 from .provider import BadSignature, PaymentNotification, PaymentProvider, RefundFailed
 
 log = logging.getLogger(__name__)

@@ -14,9 +14,9 @@ from sqlalchemy import bindparam, insert, select, update
 
 from ..accounts.auth import Principal
 from ..clock import utcnow
-from ..database import unit_of_work
+from ..infra.unit_of_work import unit_of_work
 from ..errors import Conflict, NotFound
-from ..fastsql import FastStatement
+from ..infra.fastsql import FastStatement
 from ..orders import state
 from ..orders.lifecycle import check_access, load_order
 from ..orders.models import ONLINE, PAID, REFUNDED, UNPAID, Order

@@ -12,7 +12,7 @@ from typing import Iterable
 
 from sqlalchemy import bindparam, insert, select, update
 
-from ..fastsql import FastStatement
+from ..infra.fastsql import FastStatement
 from sqlalchemy.exc import IntegrityError
 
 from ..errors import Conflict, OutOfStock, ValidationFailed

@@ -1,165 +1,16 @@
-"""Engine tuning and the unit of work every state change runs in.
-
-SQLite: WAL journal, a busy timeout, and write transactions opened with BEGIN IMMEDIATE so two
-writers never both read and then fail to upgrade their lock. pysqlite's legacy transaction
-handling would otherwise emit its own deferred BEGIN, so it is switched off as SQLAlchemy's
-documentation describes and we emit BEGIN ourselves.
-
-SQLite never yields to gevent, so a write transaction must not do network I/O: side effects
-(Socket.IO pushes, provider calls) are collected and run after commit. Waiting for another
-process's write lock must not stall the event loop either: SQLite's own busy wait sleeps inside C,
-so it is kept short and BEGIN IMMEDIATE is retried with a cooperative sleep instead.
-"""
+"""SQLite group commit under gevent: units of work started in the same turn of the event loop share
+one write transaction and one COMMIT."""
 from __future__ import annotations
-
-import sqlite3
-import time
-from contextlib import contextmanager
-from typing import Callable, Iterator
 
 import gevent
 import gevent.event
 import gevent.lock
-from flask import current_app
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Session
 
-from .events import DomainEvent, dispatch
-from .extensions import db
+from ..extensions import db
+from .engine import IMMEDIATE
+from .unit_of_work import UnitOfWork
 
-SQLITE_BUSY_TIMEOUT_MS = 1  # SQLite's own wait blocks the whole process: longer waits are cooperative, below
-WRITE_LOCK_TIMEOUT_SECONDS = 30
 WRITER_CACHE_KIB = 16 * 1024
-_IMMEDIATE = "storelink_immediate"
-
-
-def configure_engine(engine: Engine) -> None:
-    if engine.dialect.name != "sqlite":
-        return
-
-    @event.listens_for(engine, "connect")
-    def _sqlite_connect(dbapi_connection, _record):
-        dbapi_connection.isolation_level = None  # we emit BEGIN ourselves
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.close()
-
-    @event.listens_for(engine, "checkin")
-    def _sqlite_checkin(dbapi_connection, _record):
-        # A COMMIT that SQLite refuses (a deferred constraint, a full disk) leaves the transaction
-        # open, and the pool's own reset does not end it: end it here, or the next user of this
-        # connection could not begin.
-        if dbapi_connection.in_transaction:
-            dbapi_connection.rollback()
-
-    @event.listens_for(engine, "begin")
-    def _sqlite_begin(conn):
-        dbapi_connection = conn.connection.dbapi_connection
-        if conn.get_execution_options().get(_IMMEDIATE):
-            _begin_immediate(dbapi_connection)
-        else:
-            dbapi_connection.execute("BEGIN")
-
-
-def _begin_immediate(dbapi_connection) -> None:
-    """Take SQLite's write lock, waiting cooperatively (time.sleep yields under gevent) while another
-    process holds it."""
-    deadline = time.monotonic() + WRITE_LOCK_TIMEOUT_SECONDS
-    delay = 0.0002  # writers hold the lock well under a millisecond: retry soon, back off to 2 ms
-    while True:
-        try:
-            dbapi_connection.execute("BEGIN IMMEDIATE")
-            return
-        except sqlite3.OperationalError as exc:
-            if "locked" not in str(exc) or time.monotonic() > deadline:
-                raise
-        time.sleep(delay)
-        delay = min(delay * 2, 0.002)
-
-
-def engine_options(database_url: str, pool_size: int) -> dict:
-    if database_url.startswith("sqlite"):
-        return {"pool_size": pool_size, "max_overflow": pool_size * 4, "pool_timeout": 60}
-    # No pre-ping (a round trip per checkout, and units of work check out a connection each): stale
-    # connections are recycled by age instead.
-    return {"pool_size": pool_size, "max_overflow": pool_size, "pool_recycle": 1800, "pool_timeout": 60}
-
-
-class UnitOfWork:
-    """One database transaction plus the side effects to run once it has committed.
-
-    `connection` runs the prebuilt statements of the hot paths; `session`, an ORM session on the
-    same connection and transaction, is created only for the paths that work with model objects
-    (an ORM flush costs about ten times a prebuilt statement here)."""
-
-    def __init__(self, connection, *, own_savepoint: bool = False):
-        self.connection = connection
-        # Inside a shared (group-committed) transaction the ORM session keeps its changes in a
-        # savepoint of its own, so whatever it does on failure stays within this unit.
-        self._join_mode = "create_savepoint" if own_savepoint else "conditional_savepoint"
-        self._session: Session | None = None
-        self._after_commit: list[Callable[[], None]] = []
-
-    @property
-    def session(self) -> Session:
-        if self._session is None:
-            self._session = Session(bind=self.connection, expire_on_commit=False,
-                                    join_transaction_mode=self._join_mode)
-        return self._session
-
-    def after_commit(self, callback: Callable[[], None]) -> None:
-        self._after_commit.append(callback)
-
-    def publish(self, name: str, **payload) -> None:
-        """Announce a domain event to subscribers once (and only if) this transaction commits."""
-        event = DomainEvent(name, payload)
-        self._after_commit.append(lambda: dispatch(event))
-
-    def _finish_session(self) -> None:
-        """Write the ORM session's changes into the transaction (or the unit's savepoint); the
-        session never commits the connection's own transaction."""
-        if self._session is not None:
-            self._session.commit()
-
-    def _close_session(self) -> None:
-        if self._session is not None:
-            self._session.close()
-
-    def _run_after_commit(self) -> None:
-        for callback in self._after_commit:
-            callback()
-
-
-_current_app = current_app._get_current_object  # reading through the proxy costs ~2 µs (see app.api)
-
-
-def unit_of_work():
-    """Run a state change as one transaction; roll back everything on any error. Use as
-    `with unit_of_work() as uow:`.
-
-    On SQLite the transaction starts with BEGIN IMMEDIATE: it holds the write lock from the start,
-    so it never fails half-way for want of it. In the gevent server, SQLite units of work are
-    group-committed (see GroupCommit); elsewhere each has its own connection and transaction.
-    """
-    group = _current_app().extensions.get("storelink_group_commit")
-    return group.unit() if group is not None else _own_transaction()
-
-
-@contextmanager
-def _own_transaction() -> Iterator[UnitOfWork]:
-    uow = UnitOfWork(db.engine.connect().execution_options(**{_IMMEDIATE: True}))
-    try:
-        with uow.connection.begin():
-            yield uow
-            uow._finish_session()
-    finally:
-        uow._close_session()
-        uow.connection.close()
-    uow._run_after_commit()
 
 
 class GroupCommit:
@@ -189,7 +40,7 @@ class GroupCommit:
 
     def _writer_connection(self):
         if self._writer is None or self._writer.closed or self._writer.invalidated:
-            self._writer = self._engine.connect().execution_options(**{_IMMEDIATE: True})
+            self._writer = self._engine.connect().execution_options(**{IMMEDIATE: True})
             # Its cache now lasts, so give it room for the indexes orders touch (SQLite's default is
             # 2 MB; readers keep it, their caches empty at every write anyway). Measured at 60,000
             # orders: 0.6 page reads per order with 2 MB, 0.2 with 16 MB.

@@ -75,6 +75,13 @@ def from_environment(**overrides) -> dict:
         # What one connection may hold of the HTTP server (app/infra/http_server.py): seconds a client may
         # take to send a request's header block, to send its body, to stay idle between requests;
         # bytes of one header block.
+        # Login throttling (app/accounts/throttle.py): failed attempts allowed per account and per
+        # client address within the window, then 429 until it ends. Counters in Redis when
+        # RATELIMIT_STORAGE_URL (else SOCKETIO_MESSAGE_QUEUE) is set, in memory otherwise.
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 50),
+        "LOGIN_THROTTLE_WINDOW_SECONDS": _int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60),
+        "RATELIMIT_STORAGE_URL": os.environ.get("RATELIMIT_STORAGE_URL") or None,
         "HTTP_HEADER_TIMEOUT": _float("HTTP_HEADER_TIMEOUT", 10.0),
         "HTTP_BODY_TIMEOUT": _float("HTTP_BODY_TIMEOUT", 30.0),
         "HTTP_KEEPALIVE_TIMEOUT": _float("HTTP_KEEPALIVE_TIMEOUT", 60.0),

@@ -23,8 +23,11 @@ from .catalog import models as _catalog  # noqa: F401
 from .locations import models as _locations  # noqa: F401
 from .orders import models as _orders  # noqa: F401
 from .payments import models as _payments  # noqa: F401
+from .pickup import models as _pickup  # noqa: F401
 from .payments import sandbox as _sandbox  # noqa: F401
 from .stock import models as _stock  # noqa: F401
+from . import addresses as _addresses  # noqa: F401
+from . import messages as _messages  # noqa: F401
 
 
 class StoreLinkFlask(Flask):
@@ -55,12 +58,15 @@ def create_app(config: dict | None = None) -> Flask:
     from .api import bp as api_bp, register_error_handlers
     from .payments.sandbox_web import bp as sandbox_bp
     from .realtime import init_realtime
+    from .web import bp as web_bp
     from .demo.commands import register_commands
 
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.register_blueprint(api_bp)
     app.register_blueprint(sandbox_bp)
+    app.register_blueprint(web_bp)
     register_error_handlers(app)
+    _subscribe_message_centre()  # before the pushes: a member told of a change finds its message
     init_realtime()
     register_commands(app)
 
@@ -69,6 +75,13 @@ def create_app(config: dict | None = None) -> Flask:
         return jsonify(status="ok")
 
     return app
+
+
+def _subscribe_message_centre() -> None:
+    from .events import subscribe
+    from .messages.service import on_event
+
+    subscribe(on_event)
 
 
 def _register_payment_providers(app: Flask) -> None:

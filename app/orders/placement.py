@@ -23,9 +23,10 @@ from ..ids import is_row_id
 from ..locations.address import Address, parse_address
 from ..locations.models import Location
 from ..locations.routing import NAMED_STORE_COLUMNS, route_delivery, route_to_warehouse, store_serves, usable_store
+from ..pickup import codes as pickup_codes
 from ..stock import service as stock
 from . import pricing, state
-from .models import COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAYMENT_METHODS, PICKUP, STORE_DELIVERY, UNPAID, Order, OrderLine
+from .models import AT_STORE, COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAYMENT_METHODS, PICKUP, STORE_DELIVERY, UNPAID, Order, OrderLine
 
 MAX_LINES = 50
 MAX_QTY_PER_LINE = 999
@@ -73,6 +74,9 @@ class OrderRequest(NamedTuple):
     contact_name: str
     contact_phone: str
     note: str
+    # False: refuse (409 fulfilment_changed) rather than turn a store delivery into warehouse express;
+    # the mall sends False unless the shopper accepted the change shown by the quote.
+    accept_method_change: bool = True
 
 
 def parse_order_request(body) -> OrderRequest:
@@ -84,9 +88,11 @@ def parse_order_request(body) -> OrderRequest:
         raise ValidationFailed(f"fulfilment 必须是 {', '.join(FULFILMENTS)} 之一", code="invalid_fulfilment")
     payment = body.get("payment", ONLINE)
     if payment not in PAYMENT_METHODS:
-        raise ValidationFailed("payment 必须是 online 或 cod", code="invalid_payment_method")
+        raise ValidationFailed("payment 必须是 online、cod 或 at_store", code="invalid_payment_method")
     if payment == COD and fulfilment != STORE_DELIVERY:
         raise ValidationFailed("货到付款仅适用于门店配送", code="cod_not_available")
+    if payment == AT_STORE and fulfilment != PICKUP:
+        raise ValidationFailed("到店付款仅适用于门店自提", code="at_store_not_available")
     store_id = body.get("store_id")
     if store_id is not None and not is_row_id(store_id):
         raise ValidationFailed("store_id 必须是正整数", code="invalid_store")
@@ -99,7 +105,11 @@ def parse_order_request(body) -> OrderRequest:
     for name, value in texts.items():
         if not isinstance(value, str) or len(value) > (200 if name == "note" else 50):
             raise ValidationFailed(f"{name} 必须是较短的文本", code="invalid_field", details={"field": name})
-    return OrderRequest(items, fulfilment, payment, store_id, address, **texts)
+    accept = body.get("accept_method_change", True)
+    if not isinstance(accept, bool):
+        raise ValidationFailed("accept_method_change 必须是 true 或 false", code="invalid_field",
+                               details={"field": "accept_method_change"})
+    return OrderRequest(items, fulfilment, payment, store_id, address, **texts, accept_method_change=accept)
 
 
 def parse_items(raw) -> list[tuple[str, int]]:
@@ -172,9 +182,12 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
     """Route and write the order. Returns a plain record of what was written (for the response) and
     the reservation to make, (location_id, [(product_id, qty)]): the caller reserves it last."""
     connection = uow.connection
-    products, named_store = _goods_and_named_store(connection, [sku for sku, _ in request.items], request.store_id)
+    products, named_store = goods_and_named_store(connection, [sku for sku, _ in request.items], request.store_id)
     lines = [(products[sku].id, qty) for sku, qty in request.items]
-    location, fulfilment, reason = _route(uow, request, lines, named_store)
+    location, fulfilment, reason = route(uow, request, lines, named_store)
+    if fulfilment != request.fulfilment and not request.accept_method_change:
+        raise Conflict(f"{reason};需要您确认改为快递后再下单", code="fulfilment_changed",
+                       details={"requested": request.fulfilment, "fulfilment": fulfilment, "reason": reason})
     if request.payment == COD and fulfilment != STORE_DELIVERY:
         raise Conflict("附近门店无法整单供货,该订单需由总仓发货,不支持货到付款", code="cod_not_available")
 
@@ -198,9 +211,12 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
         line["order_id"] = order_id
     _LINE_INSERT.execute_many(connection, order_lines)
     order = SimpleNamespace(id=order_id, lines=[SimpleNamespace(**line) for line in order_lines], **values)
-    state.record(connection, order, actor=actor, kind="placed", to_status=order.status, reason=reason, at=now)
+    placed = state.record(connection, order, actor=actor, kind="placed", to_status=order.status, reason=reason, at=now)
     if not online:
-        uow.publish("order.new", order_id=order.id, location_id=order.location_id, member_id=member_id)
+        if request.payment == AT_STORE:  # paid at the counter: the member needs the code now
+            pickup_codes.issue_for_order(connection, order_id, location.id, now)
+        uow.publish("order.new", order_id=order.id, location_id=order.location_id, member_id=member_id,
+                    event_id=placed.id)
     return order, (location.id, lines)
 
 
@@ -209,7 +225,7 @@ def products_for(connection, skus: list[str]) -> dict:
     return _all_listed({sku: _PRODUCT_BY_SKU.first(connection, {"sku": sku}) for sku in skus})
 
 
-def _goods_and_named_store(connection, skus: list[str], store_id: int | None) -> tuple[dict, object]:
+def goods_and_named_store(connection, skus: list[str], store_id: int | None) -> tuple[dict, object]:
     """products_for's answer and, when the shopper named a store, its row (None: no such location)."""
     if store_id is None:
         return products_for(connection, skus), None
@@ -227,7 +243,10 @@ def _all_listed(found: dict) -> dict:
     return found
 
 
-def _route(uow, request: OrderRequest, lines, named_store):
+def route(uow, request: OrderRequest, lines, named_store):
+    """(location, fulfilment, reason) for the request: placing and quoting share this decision. `uow`
+    is anything with a `.session` (a unit of work, or flask-sqlalchemy's `db` for a read-only quote),
+    read only off the pickup path: an ORM session costs the hot path more than a prebuilt statement."""
     if request.fulfilment == PICKUP:
         store = usable_store(named_store)
         return store, PICKUP, f"门店自提:{store.name}"

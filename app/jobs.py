@@ -48,4 +48,5 @@ def start_background_jobs(app) -> None:
     sweep = app.config["EXPIRY_SWEEP_SECONDS"]
     _every(app, sweep, "expire unpaid orders", expire_overdue)
     _every(app, 15, "retry refunds", refunds.retry_pending)
-    _every(app, 5, "sandbox notifications", lambda: provider.get("sandbox").deliver_due())
+    if provider.registered("sandbox"):
+        _every(app, 5, "sandbox notifications", lambda: provider.get("sandbox").deliver_due())

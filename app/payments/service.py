@@ -15,7 +15,7 @@ from sqlalchemy import bindparam, insert, select, update
 from ..accounts.auth import Principal
 from ..clock import utcnow
 from ..infra.unit_of_work import unit_of_work
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, NotFound, PaymentUnavailable
 from ..infra.fastsql import FastStatement
 from ..orders import state
 from ..orders.lifecycle import check_access, load_order
@@ -54,6 +54,8 @@ _ORDER_PAID = FastStatement(
 def start_payment(order_id: int, who: Principal, *, notify_url: str, return_url: str,
                   provider_name: str = DEFAULT_PROVIDER):
     """Open (or reopen) the payment for an unpaid online order; returns its record, with the pay URL."""
+    if not providers.registered(provider_name):  # e.g. production, where the sandbox is refused
+        raise PaymentUnavailable("在线支付暂不可用", code="payment_unavailable")
     provider = providers.get(provider_name)
     with unit_of_work() as uow:
         conn = uow.connection

@@ -1,6 +1,7 @@
 from flask import jsonify
 from sqlalchemy import select
 
+from ..accounts import revocation
 from ..accounts.models import HQ
 from ..catalog.models import Product
 from ..infra.unit_of_work import unit_of_work
@@ -8,7 +9,7 @@ from ..errors import NotFound, ValidationFailed
 from ..ids import is_row_id
 from ..locations.models import Location
 from ..stock import service as stock
-from . import bp, json_body, require
+from . import bp, json_body, principal, require
 
 
 @bp.post("/hq/stock")
@@ -42,3 +43,10 @@ def set_stock():
         result = {"location_id": location.id, "sku": sku, "on_hand": item.on_hand, "reserved": item.reserved,
                   "available": item.available}
     return jsonify(result)
+
+
+@bp.post("/hq/staff/<int:staff_id>/deactivate")
+@require(HQ)
+def deactivate_staff(staff_id: int):
+    """Takes a staff account out of service: its tokens are refused at once, its open sockets closed."""
+    return jsonify(revocation.deactivate_staff(staff_id, principal()))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import current_app, request
 from flask_socketio import Namespace, join_room
 
+from ..accounts.revocation import require_current
 from ..errors import DomainError
 from ..events import DomainEvent, subscribe
 from ..extensions import socketio
@@ -23,6 +24,11 @@ def member_room(member_id: int) -> str:
     return f"member:{member_id}"
 
 
+def account_room(kind: str, account_id: int) -> str:
+    """Every socket of one account, so revoking its tokens can close them."""
+    return f"account:{kind}:{account_id}"
+
+
 def _principal(auth):
     token = (auth or {}).get("token") if isinstance(auth, dict) else None
     if not token:
@@ -31,7 +37,7 @@ def _principal(auth):
     if not token:
         return None
     try:
-        return current_app.extensions["storelink_tokens"].verify(token)
+        return require_current(current_app.extensions["storelink_tokens"].verify(token))
     except DomainError:
         return None
 
@@ -43,6 +49,7 @@ class ClerkNamespace(Namespace):
             return False  # refused: Socket.IO tells the client the connection was rejected
         if who.store_id is not None:
             join_room(store_room(who.store_id))
+        join_room(account_room(who.kind, who.id))
         return True
 
 
@@ -52,12 +59,23 @@ class MemberNamespace(Namespace):
         if who is None or not who.is_member:
             return False
         join_room(member_room(who.id))
+        join_room(account_room(who.kind, who.id))
         return True
+
+
+def disconnect_account(kind: str, account_id: int) -> None:
+    """Closes this process's sockets of the account (its tokens were revoked)."""
+    room = account_room(kind, account_id)
+    for namespace in (CLERK_NS, MEMBER_NS):
+        for sid, _ in list(socketio.server.manager.get_participants(namespace, room)):
+            socketio.server.disconnect(sid, namespace=namespace)
 
 
 def push(event: DomainEvent) -> None:
     payload = event.payload
-    if event.name == "order.new":
+    if event.name == "account.revoked":
+        disconnect_account(payload["kind"], payload["id"])
+    elif event.name == "order.new":
         socketio.emit("order.new", payload, namespace=CLERK_NS, to=store_room(payload["location_id"]))
     elif event.name == "order.status":
         socketio.emit("order.status", payload, namespace=CLERK_NS, to=store_room(payload["location_id"]))

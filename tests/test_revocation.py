@@ -79,3 +79,26 @@ def test_changing_a_password_refuses_every_earlier_token_and_closes_their_socket
         assert relogin.status_code == 200
     finally:
         client.disconnect()
+
+
+def test_a_clerk_connected_to_another_worker_is_disconnected_through_redis(tmp_path):
+    from .test_live_server import REDIS_URL, _redis_or_skip
+
+    _redis_or_skip()
+    queue = {"SOCKETIO_MESSAGE_QUEUE": REDIS_URL}
+    first = LiveServer(tmp_path, **queue).start()
+    second = LiveServer(tmp_path, **queue).start()  # same database, another process
+    try:
+        clerk = first.login(username="clerk1")
+        client, gone = connect(second, "/clerk", clerk)
+        try:
+            hq = first.login(username="admin")
+            clerk_id = staff_id(first, clerk)
+            assert requests.post(f"{first.url}/api/v1/hq/staff/{clerk_id}/deactivate", headers=h(hq),
+                                 timeout=10).status_code == 200
+            assert gone.wait(10), f"socket on the other worker stayed open:\n{second.log()}"
+        finally:
+            client.disconnect()
+    finally:
+        first.stop()
+        second.stop()

@@ -5,6 +5,9 @@
 """
 from __future__ import annotations
 
+import json
+import logging
+
 from flask import current_app, request
 from flask_socketio import Namespace, join_room
 
@@ -14,6 +17,7 @@ from ..events import DomainEvent, subscribe
 from ..extensions import socketio
 
 CLERK_NS, MEMBER_NS = "/clerk", "/member"
+log = logging.getLogger(__name__)
 
 
 def store_room(store_id: int) -> str:
@@ -71,10 +75,48 @@ def disconnect_account(kind: str, account_id: int) -> None:
             socketio.server.disconnect(sid, namespace=namespace)
 
 
+# Other workers hold sockets too: with a Redis message queue, a revocation is published here and
+# every worker's listener (start_revocation_listener) closes its own sockets of the account.
+REVOKED_CHANNEL = "storelink:account.revoked"
+_publishers: dict = {}
+
+
+def _broadcast_revocation(kind: str, account_id: int) -> None:
+    url = current_app.config.get("SOCKETIO_MESSAGE_QUEUE")
+    if url:
+        import redis
+
+        client = _publishers.get(url) or _publishers.setdefault(url, redis.Redis.from_url(url, socket_timeout=2))
+        client.publish(REVOKED_CHANNEL, json.dumps({"kind": kind, "id": account_id}))
+
+
+def start_revocation_listener(app) -> None:
+    url = app.config.get("SOCKETIO_MESSAGE_QUEUE")
+    if not url:
+        return
+
+    def listen():
+        import redis
+
+        while True:
+            try:
+                pubsub = redis.Redis.from_url(url).pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(REVOKED_CHANNEL)
+                for message in pubsub.listen():
+                    revoked = json.loads(message["data"])
+                    disconnect_account(revoked["kind"], revoked["id"])
+            except Exception:  # the queue went away: listen again shortly
+                log.exception("revocation listener failed; resubscribing")
+                socketio.sleep(1)
+
+    socketio.start_background_task(listen)
+
+
 def push(event: DomainEvent) -> None:
     payload = event.payload
     if event.name == "account.revoked":
         disconnect_account(payload["kind"], payload["id"])
+        _broadcast_revocation(payload["kind"], payload["id"])
     elif event.name == "order.new":
         socketio.emit("order.new", payload, namespace=CLERK_NS, to=store_room(payload["location_id"]))
     elif event.name == "order.status":

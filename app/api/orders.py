@@ -6,7 +6,7 @@ from ..orders.placement import parse_order_request, place_order, request_fingerp
 from ..payments.service import start_payment
 from . import (bp, current_application, current_request, json_body, json_response, optional_int_arg,
                optional_json_body, optional_text, principal, require)
-from .serializers import order_dict, orders_json
+from .serializers import order_dict
 
 MAX_PAGE = 100
 
@@ -37,15 +37,15 @@ def list_orders():
         location_id=who.store_id if not (who.is_member or who.is_hq) else None,
         status=request.args.get("status") or None,
     )
-    return jsonify(orders=orders_json(orders), next_before_id=orders[-1].id if len(orders) == limit else None)
+    return jsonify(orders=[order_dict(o) for o in orders], next_before_id=orders[-1].id if len(orders) == limit else None)
 
 
 @bp.get("/orders/<int:order_id>")
 def get_order(order_id: int):
     connection = db.session.connection()
-    order = queries.order_row(connection, order_id)
+    order = queries.order(connection, order_id)
     lifecycle.check_access(order, principal())
-    return jsonify(order_dict(order, queries.lines_of(connection, order.id), queries.events_of(connection, order.id)))
+    return jsonify(order_dict(order, queries.history(connection, order.id)))
 
 
 @bp.post("/orders/<int:order_id>/pay")

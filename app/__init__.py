@@ -54,11 +54,13 @@ def create_app(config: dict | None = None) -> Flask:
     from .api import bp as api_bp, register_error_handlers
     from .payments.sandbox_web import bp as sandbox_bp
     from .realtime import init_realtime
+    from .web import bp as web_bp
     from .demo.commands import register_commands
 
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.register_blueprint(api_bp)
     app.register_blueprint(sandbox_bp)
+    app.register_blueprint(web_bp)
     register_error_handlers(app)
     init_realtime()
     register_commands(app)

@@ -1,0 +1,49 @@
+"""The pages: server-rendered HTML shells (templates/<page>/index.html extending base.html) whose small
+vanilla JS modules (static/js/) talk to the JSON API with a bearer token kept in localStorage.
+
+One function per path. The mall is `/`; the clerk centre (`/clerk`), the courier page (`/courier`) and
+the back office (`/hq`) are added here the same way: `return render_page("clerk")`.
+"""
+from __future__ import annotations
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Blueprint, current_app, render_template, url_for
+
+bp = Blueprint("web", __name__)
+
+PAGES = ("mall", "clerk", "courier", "hq")
+
+
+def render_page(page: str, **context):
+    """The shell of `page`: templates/<page>/index.html with `page` set (the JS keys its token on it)."""
+    if page not in PAGES:
+        raise ValueError(f"unknown page {page}")
+    return render_template(f"{page}/index.html", page=page, **context)
+
+
+@bp.get("/")
+def mall():
+    return render_page("mall")
+
+
+@lru_cache(maxsize=256)
+def _fingerprint(path: str, mtime_ns: int) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
+
+
+def asset_url(filename: str) -> str:
+    """A static file's URL with a content fingerprint, so phones re-fetch it exactly when it changed."""
+    path = Path(current_app.static_folder) / filename
+    try:
+        version = _fingerprint(str(path), path.stat().st_mtime_ns)
+    except OSError:
+        version = "missing"
+    return url_for("static", filename=filename, v=version)
+
+
+@bp.app_context_processor
+def _page_helpers():
+    return {"asset_url": asset_url}

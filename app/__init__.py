@@ -23,8 +23,11 @@ from .catalog import models as _catalog  # noqa: F401
 from .locations import models as _locations  # noqa: F401
 from .orders import models as _orders  # noqa: F401
 from .payments import models as _payments  # noqa: F401
+from .pickup import models as _pickup  # noqa: F401
 from .payments import sandbox as _sandbox  # noqa: F401
 from .stock import models as _stock  # noqa: F401
+from . import addresses as _addresses  # noqa: F401
+from . import messages as _messages  # noqa: F401
 
 
 class StoreLinkFlask(Flask):
@@ -62,6 +65,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(sandbox_bp)
     app.register_blueprint(web_bp)
     register_error_handlers(app)
+    _subscribe_message_centre()  # before the pushes: a member told of a change finds its message
     init_realtime()
     register_commands(app)
 
@@ -84,6 +88,13 @@ def _wire_unit_of_work(app: Flask) -> None:
             app.extensions["storelink_group_commit"] = group
         factory = group.unit if group is not None else own_transactions(db.engine, StoreLinkUnitOfWork)
     app.extensions[FACTORY_KEY] = factory
+
+
+def _subscribe_message_centre() -> None:
+    from .events import subscribe
+    from .messages.service import on_event
+
+    subscribe(on_event)
 
 
 def _register_payment_providers(app: Flask) -> None:

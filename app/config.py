@@ -35,6 +35,20 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def public_base_url() -> str:
+    """PUBLIC_BASE_URL if set, else the address wsgi.py listens on (HOST, PORT): a server started on
+    another port must not send shoppers and payment notifications to port 5000."""
+    explicit = os.environ.get("PUBLIC_BASE_URL")
+    if explicit:
+        return explicit.rstrip("/")
+    host = os.environ.get("HOST") or "127.0.0.1"
+    if host in ("0.0.0.0", "::", ""):  # listening everywhere: this machine answers on loopback
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{_int('PORT', 5000)}"
+
+
 def from_environment(**overrides) -> dict:
     """Build the Flask config mapping from environment variables plus explicit overrides."""
     production = os.environ.get("STORELINK_ENV", "development") == "production"
@@ -51,10 +65,17 @@ def from_environment(**overrides) -> dict:
         "DEMO_DATA": (not production) and os.environ.get("STORELINK_DEMO_DATA", "1") == "1",
         "PAYMENT_TIMEOUT_SECONDS": _int("PAYMENT_TIMEOUT_SECONDS", 15 * 60),
         "EXPIRY_SWEEP_SECONDS": _int("EXPIRY_SWEEP_SECONDS", 30),
+        # Pickup codes: how long a shown QR stays valid, how many wrong typed codes a clerk / a store
+        # may enter per window before being told to wait, and when an uncollected order lapses.
+        "PICKUP_QR_TTL_SECONDS": _int("PICKUP_QR_TTL_SECONDS", 24 * 3600),
+        "PICKUP_GUESSES_PER_CLERK": _int("PICKUP_GUESSES_PER_CLERK", 10),
+        "PICKUP_GUESSES_PER_STORE": _int("PICKUP_GUESSES_PER_STORE", 30),
+        "PICKUP_GUESS_WINDOW_SECONDS": _int("PICKUP_GUESS_WINDOW_SECONDS", 600),
+        "PICKUP_DEADLINE_SECONDS": _int("PICKUP_DEADLINE_SECONDS", 3 * 24 * 3600),
         # The sandbox provider's shared secret; in production each provider brings its own.
         "SANDBOX_PAYMENT_SECRET": os.environ.get("SANDBOX_PAYMENT_SECRET") or None,
-        # Where the sandbox provider sends its asynchronous notifications.
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Where the sandbox provider sends its notifications and returns the shopper to.
+        "PUBLIC_BASE_URL": public_base_url(),
         "TOKEN_MAX_AGE_SECONDS": _int("TOKEN_MAX_AGE_SECONDS", 7 * 24 * 3600),
         "DB_POOL_SIZE": _int("DB_POOL_SIZE", 20),
         # Request bodies are small JSON; anything larger is refused (413) before it is read.

@@ -13,6 +13,7 @@ from .locations.repository import LocationRepository
 from .orders.repository import OrderRepository
 from .payments.refunds import OrderRefunds
 from .payments.repository import PaymentRepository
+from .pickup.codes import OrderPickupCodes
 from .stock.repository import StockRepository
 
 
@@ -44,6 +45,11 @@ class Repositories:
     def refunds(self) -> OrderRefunds:
         """The refund port of the orders package."""
         return OrderRefunds(self)
+
+    @property
+    def pickup_codes(self) -> OrderPickupCodes:
+        """The pickup-code port of the orders package."""
+        return OrderPickupCodes(self)
 
 
 class StoreLinkUnitOfWork(Repositories, UnitOfWork):

@@ -3,9 +3,10 @@ from flask import jsonify, request
 
 from ..catalog import service as catalog
 from ..errors import ValidationFailed
-from ..locations.address import parse_address
+from ..locations.address import parse_address, parse_point
 from ..locations.routing import match_stores, route_delivery
 from ..orders.placement import parse_items
+from ..orders.quote import pickup_stores
 from ..repositories import reader
 from . import bp, json_body, optional_int_arg
 from .serializers import location_dict, product_dict
@@ -24,6 +25,17 @@ def stores():
     if kind not in (None, "store", "warehouse"):
         raise ValidationFailed("kind 必须是 store 或 warehouse", code="invalid_query")
     return jsonify(stores=[location_dict(loc) for loc in reader().locations.active(kind)])
+
+
+@bp.post("/stores/pickup-options")
+def pickup_options():
+    """Stores to collect the cart from, with their stock for it; nearest first given {lat, lng}."""
+    body = json_body()
+    lat, lng = body.get("lat"), body.get("lng")
+    if lat is not None or lng is not None:
+        point = parse_point(lat, lng)
+        lat, lng = point
+    return jsonify(stores=pickup_stores(reader(), body.get("items"), lat, lng))
 
 
 @bp.post("/stores/match")

@@ -41,12 +41,25 @@ ORDER_REQUEST = {
     "type": "object", "required": ["items", "fulfilment"],
     "properties": {
         "items": ITEMS, "fulfilment": {"enum": ["pickup", "store_delivery", "express"]},
-        "payment": {"enum": ["online", "cod"], "default": "online"}, "store_id": {"type": "integer"},
+        "payment": {"enum": ["online", "cod", "at_store"], "default": "online"}, "store_id": {"type": "integer"},
         "address": ADDRESS, "contact_name": {"type": "string"}, "contact_phone": {"type": "string"},
         "note": {"type": "string"},
+        "accept_method_change": {"type": "boolean", "default": True,
+                                 "description": "false: answer 409 fulfilment_changed instead of switching a store delivery to express"},
     },
 }
 ORDER = {"$ref": "#/components/schemas/Order"}
+PICKUP_VERIFY = {
+    "type": "object", "required": ["code"],
+    "properties": {
+        "code": {"type": "string", "maxLength": 512, "description": "the scanned QR payload or the 12-digit typed code"},
+        "confirm": {"type": "boolean", "default": False, "description": "false: preview; true: hand over"},
+        "lines": {"type": "array", "maxItems": 50, "description": "partial pickup: lines and quantities handed over now (default: all remaining)",
+                  "items": {"type": "object", "required": ["line_id", "qty"], "properties": {
+                      "line_id": {"type": "integer", "minimum": 1}, "qty": {"type": "integer", "minimum": 1}}}},
+        "payment": {"enum": ["cash", "card"], "description": "how a pay-at-store order was paid at the counter"},
+    },
+}
 REASON = {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}}}
 
 
@@ -60,6 +73,32 @@ def document() -> dict:
             "/auth/login": {"post": _op("Log in with phone (member) or username (staff)", body={
                 "type": "object", "required": ["password"],
                 "properties": {"phone": {"type": "string"}, "username": {"type": "string"}, "password": {"type": "string"}}})},
+            "/auth/register": {"post": _op("Register a member with a mobile number; answers like login", ok=201, body={
+                "type": "object", "required": ["phone", "password"],
+                "properties": {"phone": {"type": "string", "pattern": "^1[3-9][0-9]{9}$"},
+                               "password": {"type": "string", "minLength": 8, "maxLength": 128},
+                               "name": {"type": "string", "maxLength": 50}}})},
+            "/regions": {"get": _op("Administrative divisions one level below parent (provinces without it)",
+                                    params=(_query("parent", {"type": "string", "pattern": "^[0-9]{1,12}$"}),))},
+            "/stores/pickup-options": {"post": _op("Stores to collect the cart from, nearest first, with stock", body={
+                "type": "object", "required": ["items"],
+                "properties": {"items": ITEMS, "lat": {"type": "number"}, "lng": {"type": "number"}}})},
+            "/orders/quote": {"post": _op("What placing would do: location, routing reason, fee, method change",
+                                          roles=["member"], body=ORDER_REQUEST)},
+            "/orders/{order_id}/confirm-receipt": {"post": _op("确认收货 of a shipped, paid delivery", roles=["member"],
+                                                               ok_schema=ORDER, params=id_param)},
+            "/me/addresses": {"get": _op("The member's saved addresses", roles=["member"]),
+                              "post": _op("Save an address (validated against the divisions)", roles=["member"], ok=201, body={
+                                  "type": "object", "required": ["address", "contact_name", "contact_phone"],
+                                  "properties": {"address": ADDRESS, "contact_name": {"type": "string"},
+                                                 "contact_phone": {"type": "string"}}})},
+            "/me/addresses/{address_id}": {"delete": _op("Delete a saved address", roles=["member"], ok=204,
+                                                         params=(_path_id("address_id"),))},
+            "/me/messages": {"get": _op("The member's message centre, newest first", roles=["member"],
+                                        params=(_query("before_id", {"type": "integer"}),))},
+            "/me/messages/{message_id}/read": {"post": _op("Mark a message read", roles=["member"],
+                                                           params=(_path_id("message_id"),))},
+            "/me/messages/read-all": {"post": _op("Mark every message read", roles=["member"])},
             "/auth/me": {"get": _op("The caller's role and store", roles=["member", "clerk", "courier", "hq"])},
             "/products": {"get": _op("Catalogue with available stock", params=(_query("location_id", {"type": "integer"}), _query("category", {"type": "string"})))},
             "/stores": {"get": _op("Stores and warehouses", params=(_query("kind", {"enum": ["store", "warehouse"]}),))},
@@ -74,6 +113,9 @@ def document() -> dict:
             "/orders/{order_id}": {"get": _op("Order detail with its event history", roles=["member", "clerk", "courier", "hq"], ok_schema=ORDER, params=id_param)},
             "/orders/{order_id}/pay": {"post": _op("Start a payment; returns the provider's pay URL", roles=["member"], params=id_param)},
             "/orders/{order_id}/cancel": {"post": _op("Cancel (refunds a paid order)", roles=["member", "hq"], body=REASON, ok_schema=ORDER, params=id_param)},
+            "/orders/{order_id}/pickup-qr.png": {"get": {**_op("The pickup QR (a signed, expiring token) of the member's own paid pickup order", roles=["member"], params=id_param, errors=(401, 403, 404, 409)),
+                                                          "responses": {"200": {"description": "PNG image", "content": {"image/png": {}}}, **{str(s): {"description": "error", "content": {"application/json": {"schema": ERROR}}} for s in (401, 403, 404, 409)}}}},
+            "/clerk/pickups/verify": {"post": _op("Verify a pickup code: preview, or hand over (confirm) all or some lines; pay-at-store orders are paid here", roles=["clerk"], body=PICKUP_VERIFY, errors=(400, 401, 403, 404, 409, 410, 422, 429))},
             "/payments/{provider}/notify": {"post": _op("Signed asynchronous payment notification", params=({"name": "provider", "in": "path", "required": True, "schema": {"type": "string"}},))},
             "/clerk/orders": {"get": _op("The store's open orders", roles=["clerk", "hq"], params=(_query("after_id", {"type": "integer"}), _query("status", {"type": "string"})))},
             "/clerk/orders/{order_id}/{action}": {"post": _op("accept / ready / ship", roles=["clerk", "hq"], body=REASON, ok_schema=ORDER, params=(_path_id(), {"name": "action", "in": "path", "required": True, "schema": {"enum": ["accept", "ready", "ship"]}}))},

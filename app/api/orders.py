@@ -1,11 +1,15 @@
 from flask import current_app, jsonify, request, url_for
 from ..accounts.models import MEMBER
 from ..extensions import db
-from ..orders import lifecycle, queries
+from ..orders import lifecycle, queries, quote
+from ..orders.models import PICKUP
+from ..pickup import codes as pickup_codes
 from ..orders.placement import parse_order_request, place_order, request_fingerprint
 from ..payments.service import start_payment
+from ..repositories import reader
 from . import (bp, current_application, current_request, json_body, json_response, optional_int_arg,
                optional_json_body, optional_text, principal, require)
+from .pickup import pickup_dict
 from .serializers import order_dict
 
 MAX_PAGE = 100
@@ -26,6 +30,13 @@ def create_order():
     return json_response(order_dict(order), 200, {"Idempotent-Replay": "true"})
 
 
+@bp.post("/orders/quote")
+@require(MEMBER)
+def quote_order():
+    """What placing this request would do (location, reason, fee, method change), placing nothing."""
+    return jsonify(quote.quote(reader(), parse_order_request(json_body())))
+
+
 @bp.get("/orders")
 def list_orders():
     """Members see their own orders, store staff their store's, HQ everyone's; newest first."""
@@ -44,8 +55,13 @@ def list_orders():
 def get_order(order_id: int):
     connection = db.session.connection()
     order = queries.order(connection, order_id)
-    lifecycle.check_access(order, principal())
-    return jsonify(order_dict(order, queries.history(connection, order.id)))
+    who = principal()
+    lifecycle.check_access(order, who)
+    data = order_dict(order, queries.history(connection, order.id))
+    if who.is_member and order.fulfilment == PICKUP:  # the code is the owner's alone (HQ and clerks never see it)
+        code = pickup_codes.of_order(connection, order.id)
+        data["pickup"] = pickup_dict(code) if code is not None else None
+    return jsonify(data)
 
 
 @bp.post("/orders/<int:order_id>/pay")
@@ -55,7 +71,7 @@ def pay_order(order_id: int):
     payment = start_payment(
         order_id, principal(),
         notify_url=base + url_for("api.payment_notification", provider="sandbox"),
-        return_url=f"{base}/api/v1/orders/{order_id}",
+        return_url=f"{base}{url_for('web.order_page', order_id=order_id)}",  # the mall's order page
     )
     return jsonify(order_id=order_id, payment_id=payment.id, provider=payment.provider,
                    out_trade_no=payment.out_trade_no, amount=payment.amount, pay_url=payment.pay_url)
@@ -67,3 +83,9 @@ def cancel_order(order_id: int):
     reason = optional_text(optional_json_body(), "reason")
     return jsonify(order_dict(lifecycle.cancel(order_id, principal(), reason)))
 
+
+@bp.post("/orders/<int:order_id>/confirm-receipt")
+@require(MEMBER)
+def confirm_receipt(order_id: int):
+    """确认收货 of the member's own shipped delivery."""
+    return jsonify(order_dict(lifecycle.confirm_receipt(order_id, principal())))

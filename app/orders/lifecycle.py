@@ -5,7 +5,11 @@ Each public function is one transaction (or a step inside the caller's: mark_pai
 Stock follows the goods: cancelling or expiring releases the reservation, handing over or shipping
 hands it over, a rejection at the door restocks it; money paid for goods that will not be delivered
 is refunded to its original route through the unit of work's refund port (`uow.refunds`, which the
-payments package provides: orders never import payments).
+payments package provides: orders never import payments); a pickup order's code is issued and voided
+through the pickup-code port (`uow.pickup_codes`, provided by the pickup package).
+
+Every announcement of a new status carries the id of the history entry that recorded it (`event_id`),
+after which a reconnecting client catches up.
 """
 from __future__ import annotations
 
@@ -19,7 +23,7 @@ from ..infra.unit_of_work import unit_of_work
 from ..stock import service as stock
 from . import state
 from .models import PAID, PICKUP, REFUNDED, UNPAID
-from .records import OrderRecord
+from .records import HistoryEntry, OrderRecord
 
 STORE_STAFF_ROLES = ("clerk", "courier")
 # Payment moves an order 待支付 → 待接单 for the fulfilments the state graph allows it for (all of them).
@@ -50,14 +54,28 @@ def check_access(order, who: Principal) -> None:
 def mark_paid(uow, order_id: int, *, actor: str, reason: str) -> OrderRecord | None:
     """The order's payment succeeded (a step of the caller's unit of work): 待支付 → 待接单 and paid, if
     the order still awaits its payment; None if it does not (closed, or paid already). The graph is
-    checked before the compare-and-set, which then decides between concurrent notifications."""
-    paid = uow.orders.mark_paid(order_id, *_PAID_MOVE, _PAYABLE_FULFILMENTS, utcnow())
+    checked before the compare-and-set, which then decides between concurrent notifications. A paid
+    pickup order gets its pickup code."""
+    now = utcnow()
+    paid = uow.orders.mark_paid(order_id, *_PAID_MOVE, _PAYABLE_FULFILMENTS, now)
     if paid is None:
         return None
-    state.record(uow, order_id, actor=actor, kind="status", from_status=state.PENDING_PAYMENT,
-                 to_status=state.AWAITING_ACCEPTANCE, reason=reason)
-    uow.publish("order.new", order_id=order_id, location_id=paid.location_id, member_id=paid.member_id)
-    _announce(uow, paid)
+    entry = state.record(uow, order_id, actor=actor, kind="status", from_status=state.PENDING_PAYMENT,
+                         to_status=state.AWAITING_ACCEPTANCE, reason=reason, at=now)
+    if paid.fulfilment == PICKUP:
+        uow.pickup_codes.issue(order_id, paid.location_id, now)
+    uow.publish("order.new", order_id=order_id, location_id=paid.location_id, member_id=paid.member_id,
+                event_id=entry.id)
+    _announce(uow, paid, entry)
+    return paid
+
+
+def paid_at_counter(uow, order: OrderRecord, *, actor: str, reason: str) -> OrderRecord:
+    """A pay-at-store order (到店付款) was paid at the counter (a step of the caller's unit of work; the
+    payments package records the payment itself)."""
+    paid = order._replace(payment_status=PAID)
+    state.save(uow, order, paid)
+    state.record(uow, order.id, actor=actor, kind="payment", reason=reason)
     return paid
 
 
@@ -116,30 +134,46 @@ def advance(order_id: int, to_status: str, who: Principal, reason: str = "", *,
                 details={"from": order.status, "to": to_status},
             )
         goods_leave = (to_status == state.SHIPPED) or (to_status == state.COMPLETED and order.status == state.READY_FOR_PICKUP)
-        moved = state.transition(uow, order, to_status, actor=who.actor, reason=reason)
+        moved, entry = state.transition(uow, order, to_status, actor=who.actor, reason=reason)
         if goods_leave:
             stock.hand_over(uow, order.location_id, order.line_quantities())
-        return _announce(uow, moved)
+        return _announce(uow, moved, entry)
 
 
 def mark_ready(order_id: int, who: Principal, reason: str = "") -> OrderRecord:
     """Goods picked and packed: 待提货 for a pickup order, 待发货 for a delivery."""
     with _store_action(order_id, who) as (uow, order):
         to_status = state.READY_FOR_PICKUP if order.fulfilment == PICKUP else state.READY_TO_SHIP
-        return _announce(uow, state.transition(uow, order, to_status, actor=who.actor, reason=reason))
+        return _announce(uow, *state.transition(uow, order, to_status, actor=who.actor, reason=reason))
+
+
+def confirm_receipt(order_id: int, who: Principal) -> OrderRecord:
+    """确认收货: the member says a shipped, paid delivery arrived. Cash on delivery is the courier's to
+    close (the cash must be collected first)."""
+    with unit_of_work() as uow:
+        order = load_order(uow, order_id)
+        if not (who.is_member and order.member_id == who.id):
+            raise NotFound("订单不存在", code="order_not_found")
+        if order.fulfilment == PICKUP or order.status != state.SHIPPED:
+            raise IllegalTransition(f"订单状态为「{state.LABELS[order.status]}」,不能确认收货",
+                                    details={"from": order.status, "to": state.COMPLETED})
+        if order.payment_status != PAID:
+            raise Forbidden("货到付款订单由配送员收款后完成", code="cod_confirm_by_courier")
+        return _announce(uow, *state.transition(uow, order, state.COMPLETED, actor=who.actor, reason="会员确认收货"))
 
 
 def reject_delivery(order_id: int, who: Principal, reason: str = "") -> OrderRecord:
     """拒签: the goods come back into stock; a paid order is refunded, an unpaid (COD) one just closes."""
     with _store_action(order_id, who) as (uow, order):
-        rejected = state.transition(uow, order, state.REJECTED, actor=who.actor, reason=reason or "客户拒签")
+        rejected, entry = state.transition(uow, order, state.REJECTED, actor=who.actor, reason=reason or "客户拒签")
         stock.restock(uow, order.location_id, order.line_quantities())
-        return _announce(uow, _refund_in_full(uow, rejected, actor=who.actor, reason="拒签退款"))
+        return _announce(uow, _refund_in_full(uow, rejected, actor=who.actor, reason="拒签退款"), entry)
 
 
 @contextmanager
 def _store_action(order_id: int, who: Principal):
-    """One store-staff action: the order locked and checked against the caller's store."""
+    """One store-staff action: the order locked and checked against the caller's store. The action
+    announces the new status with the history entry it wrote."""
     with unit_of_work() as uow:
         order = load_order(uow, order_id)
         _check_staff(order, who)
@@ -148,12 +182,13 @@ def _store_action(order_id: int, who: Principal):
 
 def _close(uow, order: OrderRecord, to_status: str, *, actor: str, reason: str) -> OrderRecord:
     held = order.status in state.HOLDS_RESERVATION
-    closed = state.transition(uow, order, to_status, actor=actor, reason=reason, expires_at=None)
+    closed, entry = state.transition(uow, order, to_status, actor=actor, reason=reason, expires_at=None)
     if held:
         stock.release(uow, order.location_id, order.line_quantities())
+    uow.pickup_codes.void(order.id)
     if closed.payment_status == PAID:
         closed = _refund_in_full(uow, closed, actor=actor, reason=f"{state.LABELS[to_status]}退款")
-    return _announce(uow, closed)
+    return _announce(uow, closed, entry)
 
 
 def _refund_in_full(uow, order: OrderRecord, *, actor: str, reason: str) -> OrderRecord:
@@ -174,7 +209,8 @@ def _check_staff(order: OrderRecord, who: Principal) -> None:
     check_access(order, who)
 
 
-def _announce(uow, order: OrderRecord) -> OrderRecord:
+def _announce(uow, order: OrderRecord, entry: HistoryEntry) -> OrderRecord:
+    """Announce the order's status (after commit), with the id of the history entry that recorded it."""
     uow.publish("order.status", order_id=order.id, status=order.status, location_id=order.location_id,
-                member_id=order.member_id, payment_status=order.payment_status)
+                member_id=order.member_id, payment_status=order.payment_status, event_id=entry.id)
     return order

@@ -19,7 +19,7 @@ from ..locations.address import Address, parse_address
 from ..locations.routing import route_delivery, route_to_warehouse, store_serves, usable_store
 from ..stock import service as stock
 from . import pricing, state
-from .models import COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAYMENT_METHODS, PICKUP, STORE_DELIVERY, UNPAID
+from .models import AT_STORE, COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAYMENT_METHODS, PICKUP, STORE_DELIVERY, UNPAID
 from .records import ORDER_COLUMNS, OrderRecord
 
 MAX_LINES = 50
@@ -41,6 +41,9 @@ class OrderRequest(NamedTuple):
     contact_name: str
     contact_phone: str
     note: str
+    # False: refuse (409 fulfilment_changed) rather than turn a store delivery into warehouse express;
+    # the mall sends False unless the shopper accepted the change shown by the quote.
+    accept_method_change: bool = True
 
 
 def parse_order_request(body) -> OrderRequest:
@@ -52,9 +55,11 @@ def parse_order_request(body) -> OrderRequest:
         raise ValidationFailed(f"fulfilment 必须是 {', '.join(FULFILMENTS)} 之一", code="invalid_fulfilment")
     payment = body.get("payment", ONLINE)
     if payment not in PAYMENT_METHODS:
-        raise ValidationFailed("payment 必须是 online 或 cod", code="invalid_payment_method")
+        raise ValidationFailed("payment 必须是 online、cod 或 at_store", code="invalid_payment_method")
     if payment == COD and fulfilment != STORE_DELIVERY:
         raise ValidationFailed("货到付款仅适用于门店配送", code="cod_not_available")
+    if payment == AT_STORE and fulfilment != PICKUP:
+        raise ValidationFailed("到店付款仅适用于门店自提", code="at_store_not_available")
     store_id = body.get("store_id")
     if store_id is not None and not is_row_id(store_id):
         raise ValidationFailed("store_id 必须是正整数", code="invalid_store")
@@ -67,7 +72,11 @@ def parse_order_request(body) -> OrderRequest:
     for name, value in texts.items():
         if not isinstance(value, str) or len(value) > (200 if name == "note" else 50):
             raise ValidationFailed(f"{name} 必须是较短的文本", code="invalid_field", details={"field": name})
-    return OrderRequest(items, fulfilment, payment, store_id, address, **texts)
+    accept = body.get("accept_method_change", True)
+    if not isinstance(accept, bool):
+        raise ValidationFailed("accept_method_change 必须是 true 或 false", code="invalid_field",
+                               details={"field": "accept_method_change"})
+    return OrderRequest(items, fulfilment, payment, store_id, address, **texts, accept_method_change=accept)
 
 
 def parse_items(raw) -> list[tuple[str, int]]:
@@ -136,9 +145,12 @@ def _replay(member_id: int, key: str, fingerprint: str) -> OrderRecord | None:
 def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_timeout_seconds, key) -> OrderRecord:
     """Route the order and write it with its lines and its first history entry; returns what was
     written. The caller reserves the stock, last."""
-    products, named_store = _listed_goods(uow, [sku for sku, _ in request.items], request.store_id)
-    location, fulfilment, reason = _route(uow, request, [(products[sku].id, qty) for sku, qty in request.items],
-                                          named_store)
+    products, named_store = listed_goods_and_store(uow, [sku for sku, _ in request.items], request.store_id)
+    location, fulfilment, reason = route(uow, request, [(products[sku].id, qty) for sku, qty in request.items],
+                                         named_store)
+    if fulfilment != request.fulfilment and not request.accept_method_change:
+        raise Conflict(f"{reason};需要您确认改为快递后再下单", code="fulfilment_changed",
+                       details={"requested": request.fulfilment, "fulfilment": fulfilment, "reason": reason})
     if request.payment == COD and fulfilment != STORE_DELIVERY:
         raise Conflict("附近门店无法整单供货,该订单需由总仓发货,不支持货到付款", code="cod_not_available")
 
@@ -160,34 +172,40 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
     orders = uow.orders
     order_id = _insert_order(orders, values, now)
     order = _new_record(OrderRecord, (order_id, *_record_values(values), orders.insert_lines(order_id, lines)))
-    state.record(uow, order_id, actor=actor, kind="placed", to_status=order.status, reason=reason, at=now)
+    placed = state.record(uow, order_id, actor=actor, kind="placed", to_status=order.status, reason=reason, at=now)
     if not online:
-        uow.publish("order.new", order_id=order_id, location_id=order.location_id, member_id=member_id)
+        if request.payment == AT_STORE:  # paid at the counter: the member needs the code now
+            uow.pickup_codes.issue(order_id, location.id, now)
+        uow.publish("order.new", order_id=order_id, location_id=order.location_id, member_id=member_id,
+                    event_id=placed.id)
     return order
 
 
-def _listed_goods(uow, skus: list[str], store_id: int | None) -> tuple[dict, object]:
+def listed_goods_and_store(source, skus: list[str], store_id: int | None) -> tuple[dict, object]:
     """{sku: product row} (unknown or delisted SKUs refused together) and, when the shopper named a
-    store, its row (None: no such location)."""
+    store, its row (None: no such location). `source`: a unit of work or a reader."""
     if store_id is None:
-        return all_listed(uow.catalog.listed_goods(skus)), None
-    found, store = uow.catalog.listed_goods_and_store(skus, store_id)
+        return all_listed(source.catalog.listed_goods(skus)), None
+    found, store = source.catalog.listed_goods_and_store(skus, store_id)
     return all_listed(found), store
 
 
-def _route(uow, request: OrderRequest, lines, named_store):
+def route(source, request: OrderRequest, lines, named_store):
+    """(location, fulfilment, reason) for the request: placing and quoting share this decision.
+    `source` is a unit of work, or a reader for a quote; routing reads locations only off the pickup
+    path (their ORM session costs the hot path more than a prebuilt statement)."""
     if request.fulfilment == PICKUP:
         store = usable_store(named_store)
         return store, PICKUP, f"门店自提:{store.name}"
     if request.fulfilment == EXPRESS:
-        decision = route_to_warehouse(uow, request.address, lines)
+        decision = route_to_warehouse(source, request.address, lines)
         return decision.location, EXPRESS, f"总仓发货:{decision.reason}"
     if request.store_id is not None:
         store = usable_store(named_store)
-        if not store_serves(uow, store, request.address):
+        if not store_serves(source, store, request.address):
             raise Conflict(f"{store.name}不配送该地址", code="address_not_served", details={"store_id": store.id})
         return store, STORE_DELIVERY, f"会员指定门店:{store.name}"
-    decision = route_delivery(uow, request.address, lines)
+    decision = route_delivery(source, request.address, lines)
     return decision.location, decision.fulfilment, decision.reason
 
 
@@ -195,7 +213,8 @@ def _line(product, qty: int) -> dict:
     price = pricing.piece_price(product)
     weighed = pricing.is_weighed(product)
     return dict(product_id=product.id, sku=product.sku, name=product.name, qty=qty, unit_price=price,
-                line_total=price * qty, standard_weight_g=product.standard_weight_g if weighed else None)
+                line_total=price * qty, standard_weight_g=product.standard_weight_g if weighed else None,
+                handed_over_qty=0)
 
 
 def _insert_order(orders, values: dict, now) -> int:

@@ -21,12 +21,14 @@ _HISTORY = FastStatement(select(*(_events.c[name] for name in HistoryEntry._fiel
 _new_record = tuple.__new__
 
 
-def order(connection, order_id) -> OrderRecord:
-    """The order with its lines; 404 when there is none."""
+def order(connection, order_id, *, with_lines: bool = True) -> OrderRecord:
+    """The order (with its lines unless told otherwise); 404 when there is none."""
     row = _ORDER.first(connection, {"id": order_id})
     if row is None:
         raise NotFound("订单不存在", code="order_not_found")
-    lines = tuple(_new_record(OrderLineRecord, line) for line in _LINES_OF_ORDER.execute(connection, {"id": order_id}))
+    lines = None
+    if with_lines:
+        lines = tuple(_new_record(OrderLineRecord, line) for line in _LINES_OF_ORDER.execute(connection, {"id": order_id}))
     return _new_record(OrderRecord, (*row, lines))
 
 

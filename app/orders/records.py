@@ -22,6 +22,7 @@ class OrderLineRecord(NamedTuple):
     unit_price: int
     line_total: int
     standard_weight_g: int | None  # weighed goods sold per piece: nominal grams per piece when ordered
+    handed_over_qty: int  # units already handed to the member (partial pickup); the rest stays reserved
 
 
 class OrderRecord(NamedTuple):
@@ -51,14 +52,17 @@ class OrderRecord(NamedTuple):
     lines: tuple[OrderLineRecord, ...] | None = None
 
     def line_quantities(self) -> list[tuple[int, int]]:
-        """(product_id, qty) per line: what stock movements take."""
-        return [(line.product_id, line.qty) for line in self.lines]
+        """(product_id, units) per line for the units still at the store (a partial pickup took the
+        rest): what stock movements take."""
+        return [(line.product_id, line.qty - line.handed_over_qty) for line in self.lines
+                if line.qty > line.handed_over_qty]
 
 
 class HistoryEntry(NamedTuple):
     """One entry of an order's append-only history: who moved it from which status to which, when, why
-    (or a note that is no status change: a refund, a late payment)."""
+    (or a note that is no status change: a refund, a late payment). Its id is the `event_id` pushes carry."""
 
+    id: int | None
     order_id: int
     actor: str
     kind: str

@@ -32,7 +32,17 @@ _INSERT_ORDER = FastStatement({
     .returning(_orders.c.id),
 })
 _INSERT_LINES = FastStatement(insert(_lines))
-_INSERT_HISTORY = FastStatement(insert(_events))
+# A history entry's id is the `event_id` pushes carry: SQLite reports it as lastrowid, PostgreSQL
+# through RETURNING.
+_INSERT_HISTORY = FastStatement({
+    "sqlite": insert(_events),
+    "postgresql": postgresql_insert(_events).returning(_events.c.id),
+})
+_TAKE_LINE = FastStatement(
+    update(_lines).where(_lines.c.id == bindparam("lid"), _lines.c.order_id == bindparam("oid"),
+                         _lines.c.handed_over_qty + bindparam("q") <= _lines.c.qty)
+    .values(handed_over_qty=_lines.c.handed_over_qty + bindparam("q"))
+)
 _LOCK = FastStatement(select(_orders).where(_orders.c.id == bindparam("id")).with_for_update())
 _LINES_OF = FastStatement(select(_lines).where(_lines.c.order_id == bindparam("id")).order_by(_lines.c.id))
 # Parameter names differ from column names, as UPDATE statements require.
@@ -83,15 +93,17 @@ class OrderRepository:
         return _INSERT_ORDER.insert(self._connection, values)
 
     def insert_lines(self, order_id: int, lines: list[dict]) -> tuple[OrderLineRecord, ...]:
-        """Write the order's lines (dicts of the line columns but id and order_id); returns their records."""
+        """Write the order's lines (dicts of the line columns but id and order_id); returns their records
+        (without ids: one executemany for all lines reports none)."""
         for line in lines:
             line["order_id"] = order_id
         _INSERT_LINES.execute_many(self._connection, lines)
         return tuple(_new_record(OrderLineRecord, (None, *_line_values(line))) for line in lines)
 
-    def append_history(self, entry: HistoryEntry) -> None:
-        """History is append-only (the database refuses UPDATE and DELETE on it)."""
-        _INSERT_HISTORY.execute(self._connection, entry._asdict())
+    def append_history(self, entry: HistoryEntry) -> int:
+        """Write the entry (its id is None); returns its new id. History is append-only (the database
+        refuses UPDATE and DELETE on it)."""
+        return _INSERT_HISTORY.insert(self._connection, entry._asdict())
 
     # --- after placing ---------------------------------------------------------------------------
     def lock(self, order_id: int, *, with_lines: bool = True) -> OrderRecord | None:
@@ -123,6 +135,10 @@ class OrderRepository:
             statement = self._paid_statements[key] = _paid_statement(from_status, to_status, fulfilments)
         row = statement.first(self._connection, {"oid": order_id, "now": now})
         return None if row is None else _new_record(OrderRecord, (*row, None))
+
+    def take_line(self, order_id: int, line_id: int, qty: int) -> bool:
+        """`qty` more units of the order's line handed over, unless that is more than it has left (False)."""
+        return _TAKE_LINE.execute(self._connection, {"lid": line_id, "oid": order_id, "q": qty}) == 1
 
     def overdue(self, status: str, now, limit: int) -> list[int]:
         """Ids of orders in `status` whose expiry has passed, soonest expired first."""

@@ -78,15 +78,16 @@ def legal_fulfilments(from_status: str, to_status: str) -> frozenset[str]:
 
 
 def transition(uow, order: OrderRecord, to_status: str, *, actor: str, reason: str = "", kind: str = "status",
-               **changes) -> OrderRecord:
+               **changes) -> tuple[OrderRecord, HistoryEntry]:
     """Move the order to `to_status` or refuse with IllegalTransition; record who, when, from, to, why.
-    `changes` (payment_status, expires_at) are written with the move. Returns the order as it now is."""
+    `changes` (payment_status, expires_at) are written with the move. Returns the order as it now is
+    and the history entry written."""
     ensure_legal(order.status, to_status, order.fulfilment)
     now = utcnow()
     moved = order._replace(status=to_status, updated_at=now, **changes)
     save(uow, order, moved)
-    uow.orders.append_history(HistoryEntry(order.id, actor, kind, order.status, to_status, reason, now))
-    return moved
+    return moved, record(uow, order.id, actor=actor, kind=kind, from_status=order.status, to_status=to_status,
+                         reason=reason, at=now)
 
 
 def save(uow, before: OrderRecord, after: OrderRecord) -> None:
@@ -98,7 +99,8 @@ def save(uow, before: OrderRecord, after: OrderRecord) -> None:
 def record(uow, order_id: int, *, actor: str, kind: str, reason: str = "",
            from_status: str | None = None, to_status: str | None = None, at=None) -> HistoryEntry:
     """Append a history entry that is no status change of its own (a refund, a late payment; the
-    'placed' entry), stamped `at` (default now)."""
-    entry = HistoryEntry(order_id, actor, kind, from_status, to_status, reason, at or utcnow())
-    uow.orders.append_history(entry)
-    return entry
+    'placed' entry), stamped `at` (default now). Returns it as written, with its id (the `event_id`
+    pushes carry, after which clients catch up)."""
+    at = at or utcnow()
+    entry_id = uow.orders.append_history(HistoryEntry(None, order_id, actor, kind, from_status, to_status, reason, at))
+    return HistoryEntry(entry_id, order_id, actor, kind, from_status, to_status, reason, at)

@@ -51,6 +51,10 @@ class PaymentRepository:
     def by_trade_no(self, out_trade_no: str):
         return _BY_TRADE_NO.first(self._uow.connection, {"otn": out_trade_no})
 
+    def add(self, payment: Payment) -> None:
+        """Write a payment made outside the providers (at the counter)."""
+        self._uow.session.add(payment)
+
     def get(self, payment_id: int, *, fresh: bool = False) -> Payment | None:
         return self._uow.session.get(Payment, payment_id, populate_existing=fresh)
 

@@ -17,7 +17,7 @@ from ..infra.unit_of_work import unit_of_work
 from ..orders import lifecycle, state
 from ..orders.models import ONLINE, UNPAID
 from . import provider as providers
-from .models import PENDING
+from .models import PENDING, SUCCEEDED, Payment
 from .refunds import refund_payment
 
 DEFAULT_PROVIDER = "sandbox"
@@ -71,6 +71,18 @@ def _not_pending(uow, provider_name: str, notification) -> str:
     if notification.amount != payment.amount:
         raise Conflict("通知金额与支付单不符", code="amount_mismatch")
     return "duplicate"
+
+
+def record_counter_payment(uow, order, method: str, method_label: str, who: Principal):
+    """到店付款: the whole of a pay-at-store order paid at the counter, in cash or by card (a step of the
+    caller's unit of work). Returns the order as it now is (paid)."""
+    now = utcnow()
+    if order.total > 0:
+        uow.payments.add(Payment(order_id=order.id, provider=f"store_{method}", out_trade_no=f"CTR{order.id}",
+                                 provider_txn_id=who.actor, amount=order.total, status=SUCCEEDED, created_at=now,
+                                 paid_at=now))
+    return lifecycle.paid_at_counter(uow, order, actor=who.actor,
+                                     reason=f"到店付款({method_label}){order.total / 100:.2f} 元")
 
 
 def _refund_late_payment(uow, paid, actor: str) -> None:

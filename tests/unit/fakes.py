@@ -42,7 +42,19 @@ class FakeOrders:
         return tuple(line._replace(id=None) for line in records)
 
     def append_history(self, entry):
+        entry = entry._replace(id=len(self.history) + 1)
         self.history.append(entry)
+        return entry.id
+
+    def take_line(self, order_id, line_id, qty):
+        order = self.rows[order_id]
+        lines = list(order.lines)
+        for i, line in enumerate(lines):
+            if line.id == line_id and line.handed_over_qty + qty <= line.qty:
+                lines[i] = line._replace(handed_over_qty=line.handed_over_qty + qty)
+                self.rows[order_id] = order._replace(lines=tuple(lines))
+                return True
+        return False
 
     def lock(self, order_id, *, with_lines=True):
         order = self.rows.get(order_id)
@@ -219,12 +231,28 @@ class FakeRefunds:
         return amount
 
 
+class FakePickupCodes:
+    """The pickup-code port: which orders got a code, which had theirs voided."""
+
+    def __init__(self):
+        self.issued: dict[int, int] = {}  # order id -> store id
+        self.voided: list[int] = []
+
+    def issue(self, order_id, store_id, now):
+        self.issued[order_id] = store_id
+        return f"{order_id:012d}"
+
+    def void(self, order_id):
+        if order_id in self.issued:
+            self.voided.append(order_id)
+
+
 class FakeUnitOfWork:
     """Every unit of work the code under test opens: each `with` keeps its changes when the body
     succeeds and puts everything back when it raises (as the real transaction's rollback does);
     events are published only on success."""
 
-    _STATE = ("orders", "stock", "refunds")
+    _STATE = ("orders", "stock", "refunds", "pickup_codes")
 
     def __init__(self, *, products=(), locations=(), stock=None):
         self.orders = FakeOrders()
@@ -232,6 +260,7 @@ class FakeUnitOfWork:
         self.catalog = FakeCatalog(products, locations)
         self.locations = FakeLocations(locations)
         self.refunds = FakeRefunds()
+        self.pickup_codes = FakePickupCodes()
         self.published: list[tuple[str, dict]] = []
         self.commits = 0
         self._pending: list = []

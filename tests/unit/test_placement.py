@@ -43,6 +43,7 @@ def test_a_pickup_order_is_priced_reserved_and_recorded(wired):
     assert uow.stock.of(XUHUI.id, MILK.id) == (10, 2) and uow.stock.of(XUHUI.id, CHICKEN.id) == (10, 1)
     assert uow.orders.statuses(order.id) == [(None, state.PENDING_PAYMENT)]
     assert order.expires_at is not None and uow.events("order.new") == []  # the store hears of it once paid
+    assert uow.pickup_codes.issued == {}  # nor has the member a pickup code before paying
 
 
 def test_a_cash_on_delivery_order_goes_straight_to_the_store(wired):
@@ -50,7 +51,16 @@ def test_a_cash_on_delivery_order_goes_straight_to_the_store(wired):
     order, _ = place([("MILK", 1)], fulfilment=STORE_DELIVERY, payment=COD)
     assert (order.fulfilment, order.status, order.expires_at) == (STORE_DELIVERY, state.AWAITING_ACCEPTANCE, None)
     assert order.delivery_fee == 500
-    assert uow.events("order.new") == [{"order_id": order.id, "location_id": XUHUI.id, "member_id": 3}]
+    (placed,) = uow.orders.history
+    assert uow.events("order.new") == [{"order_id": order.id, "location_id": XUHUI.id, "member_id": 3,
+                                        "event_id": placed.id}]
+
+
+def test_a_pickup_order_paid_at_the_store_gets_its_code_at_once(wired):
+    uow = wired(shop())
+    order, _ = place([("MILK", 1)], payment="at_store")
+    assert (order.status, order.expires_at) == (state.AWAITING_ACCEPTANCE, None)
+    assert uow.pickup_codes.issued == {order.id: XUHUI.id}
 
 
 def test_a_delivery_no_store_can_supply_ships_from_the_warehouse_but_not_cash_on_delivery(wired):

@@ -44,7 +44,7 @@ T0 = datetime(2026, 11, 22, 8, 0, 0)
 def an_order(uow, *, status, fulfilment=PICKUP, payment_status=UNPAID, qty=2, expires_at=None) -> OrderRecord:
     """An order stored in the fake, holding `qty` MILK reserved at STORE as its status implies."""
     order_id = len(uow.orders.rows) + 1
-    line = OrderLineRecord(order_id * 10, order_id, MILK, "MILK", "鲜牛奶", qty, 1590, 1590 * qty, None)
+    line = OrderLineRecord(order_id * 10, order_id, MILK, "MILK", "鲜牛奶", qty, 1590, 1590 * qty, None, 0)
     order = OrderRecord(order_id, f"N{order_id}", MEMBER.id, "mall", fulfilment, STORE, "online", payment_status,
                         status, "", None, "", "", "", 1590 * qty, 0, 1590 * qty, T0, T0, expires_at, None, None,
                         (line,))
@@ -60,9 +60,9 @@ def test_every_transition_is_allowed_exactly_when_legal(from_status, to_status, 
     uow = FakeUnitOfWork()
     order = an_order(uow, status=from_status, fulfilment=fulfilment)
     if (from_status, to_status, fulfilment) in LEGAL:
-        moved = state.transition(uow, order, to_status, actor="test", reason="why")
+        moved, entry = state.transition(uow, order, to_status, actor="test", reason="why")
         assert moved.status == uow.orders.rows[order.id].status == to_status
-        (entry,) = uow.orders.history
+        assert uow.orders.history == [entry]
         assert (entry.order_id, entry.from_status, entry.to_status, entry.actor, entry.reason) == \
             (order.id, from_status, to_status, "test", "why")
     else:
@@ -93,6 +93,15 @@ def test_payment_moves_an_unpaid_order_once(wired):
     assert (paid.status, paid.payment_status, paid.expires_at) == (state.AWAITING_ACCEPTANCE, PAID, None)
     assert lifecycle.mark_paid(uow, order.id, actor="provider:x", reason="again") is None
     assert uow.orders.statuses(order.id) == [(state.PENDING_PAYMENT, state.AWAITING_ACCEPTANCE)]
+    assert uow.pickup_codes.issued == {order.id: STORE}  # a paid pickup order gets its code
+
+
+def test_a_closed_pickup_order_voids_its_code(wired):
+    uow = wired(FakeUnitOfWork())
+    order = an_order(uow, status=state.AWAITING_ACCEPTANCE, payment_status=PAID)
+    uow.pickup_codes.issued[order.id] = STORE
+    lifecycle.cancel(order.id, MEMBER)
+    assert uow.pickup_codes.voided == [order.id]
 
 
 def test_cancelling_a_paid_order_releases_its_stock_and_refunds_it(wired):

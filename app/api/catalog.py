@@ -15,7 +15,10 @@ from .serializers import location_dict, product_dict
 @bp.get("/products")
 def products():
     location_id = optional_int_arg("location_id", minimum=1) or optional_int_arg("store_id", minimum=1)
-    rows = catalog.listing(reader(), location_id=location_id, category=request.args.get("category"))
+    search = (request.args.get("q") or "").strip()
+    if len(search) > 50:
+        raise ValidationFailed("搜索词不超过 50 个字", code="invalid_query")
+    rows = catalog.listing(reader(), location_id=location_id, category=request.args.get("category"), search=search)
     return jsonify(products=[product_dict(p, int(p.available)) for p in rows], location_id=location_id)
 
 

@@ -55,9 +55,9 @@ class CatalogRepository:
         row = _PRODUCT_ID.first(self._connection, {"sku": sku})
         return None if row is None else row.id
 
-    def listing(self, *, location_id: int | None = None, category: str | None = None) -> list:
+    def listing(self, *, location_id: int | None = None, category: str | None = None, search: str = "") -> list:
         """Listed products with what is available (at one location, or summed over all), by category and SKU:
-        rows with the product's columns and `available`."""
+        rows with the product's columns and `available`. `search`: the name or SKU contains it."""
         stock = select(_stock.c.product_id, func.sum(_stock.c.on_hand - _stock.c.reserved).label("available"))
         if location_id is not None:
             stock = stock.where(_stock.c.location_id == location_id)
@@ -67,4 +67,7 @@ class CatalogRepository:
                  .where(_products.c.active.is_(True)).order_by(_products.c.category, _products.c.sku))
         if category:
             query = query.where(_products.c.category == category)
+        if search:  # LIKE's wildcards in the words are taken literally
+            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            query = query.where(_products.c.name.ilike(pattern, escape="\\") | _products.c.sku.ilike(pattern, escape="\\"))
         return self._connection.execute(query).all()

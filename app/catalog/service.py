@@ -17,8 +17,9 @@ def all_listed(found: dict) -> dict:
     return found
 
 
-def listing(reader, *, location_id: int | None = None, category: str | None = None) -> list:
-    """Listed products with their availability (at `location_id`, which must exist, or everywhere)."""
+def listing(reader, *, location_id: int | None = None, category: str | None = None, search: str = "") -> list:
+    """Listed products with their availability (at `location_id`, which must exist, or everywhere), of
+    one category, whose name or SKU contains `search`, when given."""
     if location_id is not None and not reader.locations.exists(location_id):
         raise NotFound("门店不存在", code="store_not_found")
-    return reader.catalog.listing(location_id=location_id, category=category)
+    return reader.catalog.listing(location_id=location_id, category=category, search=search)

@@ -1,13 +1,9 @@
 from flask import jsonify
-from sqlalchemy import select
 
 from ..accounts import revocation
 from ..accounts.models import HQ
-from ..catalog.models import Product
-from ..infra.unit_of_work import unit_of_work
-from ..errors import NotFound, ValidationFailed
+from ..errors import ValidationFailed
 from ..ids import is_row_id
-from ..locations.models import Location
 from ..stock import service as stock
 from . import bp, json_body, principal, require
 
@@ -29,6 +25,7 @@ def set_stock():
         raise ValidationFailed(f"{name} 必须是整数", code="invalid_field", details={"field": name})
     if not isinstance(sku, str):
         raise ValidationFailed("sku 必须是文本", code="invalid_sku")
+<<<<<<< HEAD
     with unit_of_work() as uow:
         location = uow.session.get(Location, location_id)
         if location is None:
@@ -50,3 +47,11 @@ def set_stock():
 def deactivate_staff(staff_id: int):
     """Takes a staff account out of service: its tokens are refused at once, its open sockets closed."""
     return jsonify(revocation.deactivate_staff(staff_id, principal()))
+=======
+    if has_on_hand:
+        level = stock.count(location_id, sku, on_hand=value)
+    else:
+        level = stock.count(location_id, sku, delta=value)
+    return jsonify({"location_id": level.location_id, "sku": sku, "on_hand": level.on_hand, "reserved": level.reserved,
+                    "available": level.available})
+>>>>>>> main

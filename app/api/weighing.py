@@ -14,7 +14,7 @@ gate.install()  # the pickup hand-over waits for every weighed line to be settle
 
 def _statement(order_id: int, *, receipt: bool = False) -> dict:
     connection = db.session.connection()
-    order = queries.order_row(connection, order_id)
+    order = queries.order(connection, order_id, with_lines=False)
     lifecycle.check_access(order, principal())
     data = statement(connection, order)
     if receipt:

@@ -82,11 +82,11 @@ class OrderLine(db.Model):
     # Weighed goods sold per piece: the nominal grams per piece and the price per kg at the time of
     # ordering (the conversion the line was sold with; re-weighing settles against it).
     standard_weight_g: Mapped[int | None] = mapped_column(Integer)
+    # Units already handed to the member (partial pickup); the rest stays reserved at the store.
+    handed_over_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     price_per_kg: Mapped[int | None] = mapped_column(Integer)
     # Goods added at re-weighing to make up a shortfall (增补商品): the line they make up for.
     adjusts_line_id: Mapped[int | None] = mapped_column(ForeignKey("order_lines.id"))
-    # Units already handed to the member (partial pickup); the rest stays reserved at the store.
-    handed_over_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines", foreign_keys=[order_id])
 

@@ -36,7 +36,14 @@ def pickup_guard(connection, order, taking) -> None:
     ensure_settled(connection, order.id)
 
 
+def goods_leave_guard(uow, order) -> None:
+    """The orders package's guard for a hand-over or shipping (lifecycle.advance)."""
+    ensure_settled(uow.connection, order.id)
+
+
 def install() -> None:
+    from ..orders.lifecycle import register_goods_leave_guard
     from ..pickup.verification import register_handover_guard
 
     register_handover_guard(pickup_guard)
+    register_goods_leave_guard(goods_leave_guard)

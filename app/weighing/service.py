@@ -26,9 +26,9 @@ from ..ids import is_row_id
 from ..locations.models import Location
 from ..orders import state
 from ..orders.lifecycle import check_access, load_order
-from ..orders.models import AT_STORE, COD, PAID, PARTIALLY_REFUNDED, UNPAID, Order, OrderLine
-from ..orders.pricing import is_weighed, piece_price
-from ..payments.models import SUCCEEDED, Payment
+from ..orders.models import AT_STORE, COD, PAID, PARTIALLY_REFUNDED, UNPAID
+from ..orders.pricing import piece_price
+from ..orders.records import OrderRecord
 from ..payments.refunds import refund_payment, refundable_amount
 from ..stock import service as stock
 from . import rules
@@ -110,7 +110,7 @@ def weigh(order_id: int, who: Principal, readings: list[Reading], *, default_tol
                 mark_settled(weighing, rules.NONE, rules.Split(), who.actor, now)
             uow.session.add(weighing)
             uow.session.flush()  # the superseded row first: one current weighing per line (unique index)
-            event = state.record(uow.connection, order, actor=who.actor, kind="weighed",
+            event = state.record(uow, order.id, actor=who.actor, kind="weighed",
                                  reason=_weighed_text(line, a, reading))
         announce(uow, order, event.id)
         return order.id
@@ -147,13 +147,13 @@ def settle(order_id: int, line_id: int, who: Principal, settlement: str, *, reas
             _check_waive(session, order, weighing.difference, reason, default_waive_limit)
         split = rules.split(settlement, weighing.difference, goods_value=goods_value, cash_on_delivery=cod)
         if split.refunded:
-            _refund(uow, order, split.refunded, reason=f"称重差额退款:{line.name}")
+            order = _refund(uow, order, split.refunded, reason=f"称重差额退款:{line.name}")
         weighing.reason = reason[:200]
         if settlement == rules.TOPUP:
             weighing.settlement, weighing.status = rules.TOPUP, AWAITING_PAYMENT  # settled when the top-up is paid
         else:
             mark_settled(weighing, settlement, split, who.actor, now)
-        event = state.record(uow.connection, order, actor=who.actor, kind="weighing_settled",
+        event = state.record(uow, order.id, actor=who.actor, kind="weighing_settled",
                              reason=_settled_text(line, weighing, split, goods_value))
         announce(uow, order, event.id)
         return order.id
@@ -163,8 +163,8 @@ def is_weighable_line(line) -> bool:
     return line.standard_weight_g is not None and line.price_per_kg is not None and line.adjusts_line_id is None
 
 
-def _store_order(uow, order_id: int, who: Principal) -> Order:
-    order = load_order(uow.session, order_id, lock=True)
+def _store_order(uow, order_id: int, who: Principal) -> OrderRecord:
+    order = load_order(uow, order_id)
     if who.is_member:
         raise Forbidden("会员不能称重", code="forbidden_role")
     check_access(order, who)
@@ -210,7 +210,7 @@ def mark_settled(weighing: LineWeighing, settlement: str, split: rules.Split, ac
     weighing.settled_by, weighing.settled_at = actor, now
 
 
-def _add_goods(uow, order: Order, line, sku: str, qty, shortfall: int) -> int:
+def _add_goods(uow, order: OrderRecord, line, sku: str, qty, shortfall: int) -> int:
     """增补商品: goods worth at most the shortfall, set aside now (reserved) and handed over with the order."""
     if not isinstance(qty, int) or isinstance(qty, bool) or not 1 <= qty <= MAX_ADDED_PIECES:
         raise ValidationFailed(f"增补数量必须在 1 到 {MAX_ADDED_PIECES} 之间", code="invalid_quantity")
@@ -223,15 +223,15 @@ def _add_goods(uow, order: Order, line, sku: str, qty, shortfall: int) -> int:
     if value > shortfall:
         raise ValidationFailed(f"增补商品价值 {value / 100:.2f} 元超过差额 {shortfall / 100:.2f} 元",
                                code="goods_exceed_shortfall", details={"value": value, "shortfall": shortfall})
-    stock.reserve(uow.connection, order.location_id, [(product.id, qty)])
-    adjustment = OrderLine(order_id=order.id, product_id=product.id, sku=product.sku, name=product.name, qty=qty,
-                           unit_price=0, line_total=0, standard_weight_g=None, price_per_kg=None, adjusts_line_id=line.id)
-    order.lines.append(adjustment)
-    uow.session.flush()
+    stock.reserve(uow, order.location_id, [(product.id, qty)])
+    # Free of charge (the shortfall pays for it), handed over and committed with the order's other lines.
+    uow.orders.insert_lines(order.id, [dict(
+        product_id=product.id, sku=product.sku, name=product.name, qty=qty, unit_price=0, line_total=0,
+        standard_weight_g=None, handed_over_qty=0, price_per_kg=None, adjusts_line_id=line.id)])
     return value
 
 
-def _check_waive(session, order: Order, difference: int, reason: str, default_limit: int) -> None:
+def _check_waive(session, order: OrderRecord, difference: int, reason: str, default_limit: int) -> None:
     if not reason:
         raise ValidationFailed("免收差额需要填写原因", code="reason_required")
     limit = session.execute(select(Location.weigh_waive_limit).where(Location.id == order.location_id)).scalar_one()
@@ -243,19 +243,22 @@ def _check_waive(session, order: Order, difference: int, reason: str, default_li
                        code="waive_over_limit", details={"limit": limit, "waived": waived, "difference": difference})
 
 
-def _refund(uow, order: Order, amount: int, *, reason: str) -> None:
-    """A partial refund to the original route, spread over the order's payments oldest first."""
-    payments = uow.session.execute(select(Payment).where(
-        Payment.order_id == order.id, Payment.status == SUCCEEDED).order_by(Payment.id)).scalars().all()
-    refundable = {p.id: (p, refundable_amount(uow.session, p)) for p in payments}
+def _refund(uow, order: OrderRecord, amount: int, *, reason: str) -> OrderRecord:
+    """A partial refund to the original route, spread over the order's payments oldest first; returns
+    the order as it now is (partially refunded)."""
+    payments = uow.payments.succeeded_for_order(order.id)
+    refundable = {p.id: (p, refundable_amount(uow, p)) for p in payments}
     try:
         plan = rules.allocate_refund(amount, [(pid, left) for pid, (_, left) in refundable.items()])
     except ValueError:
         raise Conflict("退款金额超过已支付金额", code="refund_exceeds_paid") from None
     for payment_id, part in plan:
         refund_payment(uow, refundable[payment_id][0], part, reason=reason)
-    if order.payment_status == PAID:
-        order.payment_status = PARTIALLY_REFUNDED
+    if order.payment_status != PAID:
+        return order
+    after = order._replace(payment_status=PARTIALLY_REFUNDED, updated_at=utcnow())
+    state.save(uow, order, after)
+    return after
 
 
 def _yuan(fen: int) -> str:
@@ -288,7 +291,7 @@ def _settled_text(line, weighing: LineWeighing, split: rules.Split, goods_value:
     return text
 
 
-def announce(uow, order: Order, event_id: int) -> None:
+def announce(uow, order: OrderRecord, event_id: int) -> None:
     """The order changed without changing status: clerk screens and the member's page refresh (the
     history entry's id lets a reconnecting screen catch up)."""
     uow.publish("order.status", order_id=order.id, status=order.status, location_id=order.location_id,

@@ -8,29 +8,33 @@ longer settles anything: should it be paid after all, it is refunded as a late p
 from __future__ import annotations
 
 import secrets
+from types import SimpleNamespace
 
 from sqlalchemy import select
 
 from ..accounts.auth import Principal
 from ..clock import utcnow
-from ..errors import Conflict
+from ..errors import Conflict, PaymentUnavailable
 from ..infra.unit_of_work import unit_of_work
 from ..orders import state
 from ..orders.lifecycle import check_access, load_order
 from ..orders.models import ONLINE
 from ..payments import provider as providers, purposes
-from ..payments.models import PENDING, TOPUP, Payment
+from ..payments.models import PENDING, TOPUP
 from . import rules
 from .models import AWAITING_PAYMENT, LineWeighing
 from .service import WEIGHABLE_STATUSES, announce, mark_settled
 
 
 def start_topup(order_id: int, who: Principal, *, notify_url: str, return_url: str,
-                provider_name: str = "sandbox") -> Payment:
+                provider_name: str = "sandbox"):
+    """Open (or reopen) the top-up payment for the order's lines awaiting one; returns its record."""
+    if not providers.registered(provider_name):  # e.g. production, where the sandbox is refused
+        raise PaymentUnavailable("在线支付暂不可用", code="payment_unavailable")
     provider = providers.get(provider_name)
     with unit_of_work() as uow:
         session = uow.session
-        order = load_order(session, order_id, lock=True)
+        order = load_order(uow, order_id, with_lines=False)
         check_access(order, who)
         if order.payment_method != ONLINE or order.status not in WEIGHABLE_STATUSES:
             raise Conflict("该订单没有待支付的补款", code="no_topup_due")
@@ -40,16 +44,16 @@ def start_topup(order_id: int, who: Principal, *, notify_url: str, return_url: s
             raise Conflict("该订单没有待支付的补款", code="no_topup_due")
         linked = {w.topup_payment_id for w in awaiting}
         if len(linked) == 1 and None not in linked:
-            payment = session.get(Payment, linked.pop())
+            payment = uow.payments.get(linked.pop())
             if payment.status == PENDING and payment.amount == amount and payment.provider == provider.name:
                 return payment  # the same top-up, not paid yet: the same pay page
         out_trade_no = "TOP" + secrets.token_hex(12)
-        payment = Payment(order_id=order.id, provider=provider.name, out_trade_no=out_trade_no, amount=amount,
-                          purpose=TOPUP, status=PENDING, created_at=utcnow(), pay_url=provider.create_payment(
-                              out_trade_no=out_trade_no, amount=amount, subject=f"门店通订单 {order.number} 称重补款",
-                              notify_url=notify_url, return_url=return_url))
-        session.add(payment)
-        session.flush()
+        values = dict(order_id=order.id, provider=provider.name, out_trade_no=out_trade_no, provider_txn_id=None,
+                      amount=amount, purpose=TOPUP, status=PENDING, created_at=utcnow(), paid_at=None,
+                      pay_url=provider.create_payment(
+                          out_trade_no=out_trade_no, amount=amount, subject=f"门店通订单 {order.number} 称重补款",
+                          notify_url=notify_url, return_url=return_url))
+        payment = SimpleNamespace(id=uow.payments.insert_payment(values), **values)
         for weighing in awaiting:
             weighing.topup_payment_id = payment.id
         return payment
@@ -58,7 +62,7 @@ def start_topup(order_id: int, who: Principal, *, notify_url: str, return_url: s
 def apply_paid(uow, paid, actor: str) -> bool:
     """A top-up was paid: settle the lines it was opened for. False when they no longer wait for it."""
     session = uow.session
-    order = load_order(session, paid.order_id, lock=True)
+    order = load_order(uow, paid.order_id, with_lines=False)
     weighings = session.execute(select(LineWeighing).where(
         LineWeighing.topup_payment_id == paid.id, LineWeighing.status == AWAITING_PAYMENT)).scalars().all()
     if not weighings or order.status not in WEIGHABLE_STATUSES or sum(w.difference for w in weighings) != paid.amount:
@@ -66,7 +70,7 @@ def apply_paid(uow, paid, actor: str) -> bool:
     now = utcnow()
     for weighing in weighings:
         mark_settled(weighing, rules.TOPUP, rules.Split(collected=weighing.difference), actor, now)
-    event = state.record(uow.connection, order, actor=actor, kind="topup_paid",
+    event = state.record(uow, order.id, actor=actor, kind="topup_paid",
                          reason=f"会员称重补款 {paid.amount / 100:.2f} 元已支付")
     announce(uow, order, event.id)
     return True

@@ -15,6 +15,7 @@ from .payments.refunds import OrderRefunds
 from .payments.repository import PaymentRepository
 from .pickup.codes import OrderPickupCodes
 from .stock.repository import StockRepository
+from .weighing.repository import WeighingRepository
 
 
 class Repositories:
@@ -45,6 +46,11 @@ class Repositories:
     def refunds(self) -> OrderRefunds:
         """The refund port of the orders package."""
         return OrderRefunds(self)
+
+    @property
+    def weighings(self) -> WeighingRepository:
+        """Re-weighing: the settlement port of the orders package (goods leave once every line is settled)."""
+        return WeighingRepository(self.connection)
 
     @property
     def pickup_codes(self) -> OrderPickupCodes:

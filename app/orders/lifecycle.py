@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 from ..accounts.auth import Principal
 from ..clock import utcnow
-from ..errors import Forbidden, IllegalTransition, NotFound
+from ..errors import Conflict, Forbidden, IllegalTransition, NotFound
 from ..ids import is_row_id
 from ..infra.unit_of_work import unit_of_work
 from ..stock import service as stock
@@ -26,14 +26,6 @@ from .models import PAID, PARTIALLY_REFUNDED, PICKUP, REFUNDED, UNPAID
 from .records import HistoryEntry, OrderRecord
 
 STORE_STAFF_ROLES = ("clerk", "courier")
-# Checks other packages add before goods leave the store (re-weighing: every weighed line settled): each
-# gets (uow, order) and raises a DomainError to refuse the hand-over or shipping.
-_goods_leave_guards: list = []
-
-
-def register_goods_leave_guard(guard) -> None:
-    if guard not in _goods_leave_guards:
-        _goods_leave_guards.append(guard)
 # Payment moves an order 待支付 → 待接单 for the fulfilments the state graph allows it for (all of them).
 _PAID_MOVE = (state.PENDING_PAYMENT, state.AWAITING_ACCEPTANCE)
 _PAYABLE_FULFILMENTS = state.legal_fulfilments(*_PAID_MOVE)
@@ -142,8 +134,8 @@ def advance(order_id: int, to_status: str, who: Principal, reason: str = "", *,
                 details={"from": order.status, "to": to_status},
             )
         goods_leave = (to_status == state.SHIPPED) or (to_status == state.COMPLETED and order.status == state.READY_FOR_PICKUP)
-        for guard in _goods_leave_guards if goods_leave else ():
-            guard(uow, order)
+        if goods_leave:
+            _ensure_weighings_settled(uow, order)
         moved, entry = state.transition(uow, order, to_status, actor=who.actor, reason=reason)
         if goods_leave:
             stock.hand_over(uow, order.location_id, order.line_quantities())
@@ -211,6 +203,15 @@ def _refund_in_full(uow, order: OrderRecord, *, actor: str, reason: str) -> Orde
     state.save(uow, order, after)
     state.record(uow, order.id, actor=actor, kind="refund", reason=f"{reason}:原路退回 {refunded / 100:.2f} 元")
     return after
+
+
+def _ensure_weighings_settled(uow, order: OrderRecord) -> None:
+    """Fresh goods re-weighed at the store leave only once every difference is settled (多退少补); asked
+    through the weighing port (`uow.weighings`)."""
+    unsettled = uow.weighings.unsettled_lines(order.id)
+    if unsettled:
+        raise Conflict("还有称重差额未处理(多退少补),请先结算再交付", code="weighing_unsettled",
+                       details={"unsettled_lines": unsettled})
 
 
 def _check_staff(order: OrderRecord, who: Principal) -> None:

@@ -247,6 +247,16 @@ class FakePickupCodes:
             self.voided.append(order_id)
 
 
+class FakeWeighings:
+    """The re-weighing port: `unsettled[order_id]` weighed lines still to settle (none by default)."""
+
+    def __init__(self):
+        self.unsettled: dict[int, int] = {}
+
+    def unsettled_lines(self, order_id):
+        return self.unsettled.get(order_id, 0)
+
+
 class FakeUnitOfWork:
     """Every unit of work the code under test opens: each `with` keeps its changes when the body
     succeeds and puts everything back when it raises (as the real transaction's rollback does);
@@ -261,6 +271,7 @@ class FakeUnitOfWork:
         self.locations = FakeLocations(locations)
         self.refunds = FakeRefunds()
         self.pickup_codes = FakePickupCodes()
+        self.weighings = FakeWeighings()
         self.published: list[tuple[str, dict]] = []
         self.commits = 0
         self._pending: list = []

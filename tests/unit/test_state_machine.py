@@ -161,3 +161,17 @@ def test_overdue_unpaid_orders_expire_and_release_their_stock(wired):
     assert uow.orders.rows[due.id].status == state.EXPIRED and uow.orders.rows[due.id].expires_at is None
     assert uow.orders.rows[later.id].status == state.PENDING_PAYMENT
     assert uow.stock.of(STORE, MILK) == (50, later.lines[0].qty)
+
+
+@pytest.mark.parametrize("status, to, fulfilment", [(state.READY_FOR_PICKUP, state.COMPLETED, PICKUP),
+                                                    (state.READY_TO_SHIP, state.SHIPPED, STORE_DELIVERY)])
+def test_goods_wait_for_every_weighed_line_to_be_settled(wired, status, to, fulfilment):
+    uow = wired(FakeUnitOfWork())
+    order = an_order(uow, status=status, fulfilment=fulfilment, qty=2)
+    uow.weighings.unsettled[order.id] = 1  # re-weighed, its difference not settled yet (多退少补)
+    with pytest.raises(Conflict) as info:
+        lifecycle.advance(order.id, to, CLERK)
+    assert info.value.code == "weighing_unsettled"
+    assert uow.orders.rows[order.id].status == status and uow.stock.of(STORE, MILK) == (50, 2)
+    uow.weighings.unsettled[order.id] = 0
+    assert lifecycle.advance(order.id, to, CLERK).status == to

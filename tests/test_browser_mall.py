@@ -162,6 +162,17 @@ def test_shopper_registers_orders_pays_and_follows_orders_live(browser, live_ser
     browser.wait(lambda d: d.current_url.endswith(f"/orders/{pickup_id}/pickup"), 10, "the pickup page")
     browser.wait_visible("#pickup-code")
 
+    # 到店付款: the code exists as soon as the order is placed; nothing to pay online.
+    browser.open("/")
+    _add_from_home(browser, "DRK-002")
+    browser.open("/checkout")
+    browser.click("#payment-at_store")
+    browser.wait(lambda _: browser.find("#place-order").is_enabled(), 10, "a quote for paying at the store")
+    browser.click("#place-order")
+    browser.wait(lambda d: re.search(r"/orders/\d+/pickup$", d.current_url), 15, "the pickup page")
+    browser.wait_visible("#pickup-code")
+    assert "待接单" in browser.find("#pickup-status").text
+
     # 门店配送 with the 4-level region picker; the address is saved for next time.
     browser.open("/")
     _add_from_home(browser, "GRA-001")  # 五常大米 ¥69.90: above ¥59 the delivery is free

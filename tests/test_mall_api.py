@@ -43,6 +43,14 @@ def test_register_refuses_bad_input_with_a_code(client, body, code):
     assert (r.status_code, r.json["error"]["code"]) == (422, code)
 
 
+def test_products_can_be_searched_by_name_or_code(app, client):
+    build_chain(app)
+    assert [p["sku"] for p in client.get("/api/v1/products?q=牛奶").json["products"]] == ["MILK"]
+    assert [p["sku"] for p in client.get("/api/v1/products?q=rice").json["products"]] == ["RICE"]
+    assert client.get("/api/v1/products?q=%25").json["products"] == []  # LIKE wildcards are literal
+    assert client.get("/api/v1/products?q=" + "长" * 51).json["error"]["code"] == "invalid_query"
+
+
 # ---- regions --------------------------------------------------------------------------------------
 
 def test_regions_are_served_one_level_at_a_time(client):

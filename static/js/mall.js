@@ -309,6 +309,12 @@
   function connectSocket() {
     if (state.socket || typeof window.io !== 'function') return;
     state.socket = SL.socket('/member', {lastEventId: function () { return state.lastEventId; }});
+    var dropped = false;
+    state.socket.on('disconnect', function () { dropped = true; });
+    state.socket.on('connect', function () {
+      // Back after a drop (tunnel, sleep): whatever changed meanwhile is read again, not waited for.
+      if (dropped) { dropped = false; render(); refreshUnread(); }
+    });
     state.socket.on('order.status', function (event) {
       if (event.event_id && event.event_id > state.lastEventId) state.lastEventId = event.event_id;
       SL.toast('订单状态更新:' + (STATUS[event.status] || event.status));

@@ -257,6 +257,7 @@
       el('div', {class: 'weui-cells weui-cells_form'}, [cell('手机号', phone), cell('密码', password), cell('昵称', name)]),
       error, el('div', {class: 'sl-login__actions'}, [submit, back])
     ]);
+    form.addEventListener('input', function () { error.textContent = ''; });
     form.addEventListener('submit', function (event) {
       event.preventDefault();
       error.textContent = '';

@@ -53,6 +53,8 @@ def _pay_on_sandbox(browser, name: str) -> int:
     browser.screenshot(f"sandbox-pay-{name}")
     browser.click("#confirm")
     browser.wait_visible("#paid")
+    back = browser.find("#return").get_attribute("href")
+    assert back.startswith(browser.base_url + "/orders/"), back  # this server's port, not 5000
     browser.click("#return")
     return _order_id(browser)
 

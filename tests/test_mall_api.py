@@ -284,3 +284,40 @@ def test_saved_addresses_are_validated_and_private(app, client):
     assert client.delete(f"/api/v1/me/addresses/{saved.json['id']}", headers=chain.h("m1")).status_code == 404
     assert client.delete(f"/api/v1/me/addresses/{saved.json['id']}", headers=chain.h("m0")).status_code == 204
     assert client.get("/api/v1/me/addresses", headers=chain.h("m0")).json["addresses"] == []
+
+
+# ---- races ---------------------------------------------------------------------------------------------------
+
+def test_one_number_registered_at_once_from_many_phones_is_one_member(app):
+    from collections import Counter
+
+    from sqlalchemy import func, select
+
+    from app.accounts.models import Member
+    from app.extensions import db
+
+    from .helpers import race
+
+    def register(i):
+        return app.test_client().post("/api/v1/auth/register",
+                                      json={"phone": "13700001111", "password": f"pass{i:04d}word"}).status_code
+
+    assert Counter(race(12, register)) == {201: 1, 409: 11}
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(Member)
+                                  .where(Member.phone == "13700001111")).scalar_one() == 1
+
+
+def test_a_repeated_event_writes_one_message(app, client, deferred):
+    from app.events import DomainEvent
+    from app.messages.service import on_event
+
+    chain = build_chain(app)
+    oid = place(client, chain).json["id"]
+    pay(app, client, chain, oid, deferred)
+    event = DomainEvent("order.new", {"order_id": oid, "location_id": chain.stores["A"],
+                                      "member_id": chain.principals["m0"].id})
+    with app.app_context():
+        on_event(event)
+        on_event(event)
+    assert len(client.get("/api/v1/me/messages", headers=chain.h("m0")).json["messages"]) == 1

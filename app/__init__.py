@@ -11,7 +11,8 @@ from . import config as config_module
 from .accounts.auth import TokenService
 from .accounts.throttle import LoginLimits, LoginThrottle, counters_for
 from .infra.engine import configure_engine, engine_options
-from .infra.group_commit import init_group_commit
+from .infra.group_commit import group_commit_for
+from .infra.unit_of_work import FACTORY_KEY, own_transactions
 from .extensions import db, migrate, socketio
 from .ids import RowIdConverter
 from .infra.http_server import CachedSessionInterface
@@ -49,7 +50,7 @@ def create_app(config: dict | None = None) -> Flask:
     socketio.init_app(app, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"], cors_allowed_origins=[])
     with app.app_context():
         configure_engine(db.engine)
-        init_group_commit(app)
+        _wire_unit_of_work(app)
 
     app.extensions["storelink_tokens"] = TokenService(app.config["SECRET_KEY"], app.config["TOKEN_MAX_AGE_SECONDS"])
     app.extensions["storelink_login_throttle"] = LoginThrottle(LoginLimits.from_config(app.config), counters_for(app.config))
@@ -75,6 +76,20 @@ def create_app(config: dict | None = None) -> Flask:
         return jsonify(status="ok")
 
     return app
+
+
+def _wire_unit_of_work(app: Flask) -> None:
+    """The factory every `unit_of_work()` comes from: UNIT_OF_WORK_FACTORY when a test gives one, else
+    group-committed units on SQLite under gevent, else a transaction of its own per unit."""
+    from .repositories import StoreLinkUnitOfWork
+
+    factory = app.config.get("UNIT_OF_WORK_FACTORY")
+    if factory is None:
+        group = group_commit_for(app, db.engine, StoreLinkUnitOfWork)
+        if group is not None:
+            app.extensions["storelink_group_commit"] = group
+        factory = group.unit if group is not None else own_transactions(db.engine, StoreLinkUnitOfWork)
+    app.extensions[FACTORY_KEY] = factory
 
 
 def _subscribe_message_centre() -> None:

@@ -90,3 +90,39 @@ def test_reading_print_job_server_restart_and_revocation(setup, tmp_path):
     assert wait_until(lambda: "invalid or revoked device token" in bridge.log()), bridge.log()
     assert bridge.process.poll() is None  # it keeps trying, slowly, without crashing
     assert len(printer.jobs) == 2
+
+
+def test_two_workers_relay_readings_and_revoke_across_redis(tmp_path):
+    """The bridge on one worker, the clerk and HQ on another: readings cross through Redis, and a
+    revocation made on the other worker still cuts the bridge off at once."""
+    from .test_live_server import REDIS_URL, _redis_or_skip
+
+    _redis_or_skip()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    queue = {"SOCKETIO_MESSAGE_QUEUE": REDIS_URL}
+    first = LiveServer(shared, **queue).start()
+    second = LiveServer(shared, **queue).start()  # same database, another process
+    scale, bridge, clerk = PtyScale(tmp_path), None, None
+    try:
+        hq, clerk_token = second.login(username="admin"), second.login(username="clerk1")
+        store_id = api(second, "GET", "/auth/me", clerk_token).json()["store_id"]
+        device_id, token = register_bridge(second, hq, store_id)
+        bridge = BridgeProcess(tmp_path, first.url, token, scale=str(scale.path), protocol="continuous").start()
+        assert wait_until(lambda: device(second, hq, device_id)["online"]), bridge.log()
+        clerk = ClerkListener(second.url, clerk_token)
+        scale.write(b"ST,GS,+  2.500kg\r\n")
+        assert clerk.wait_for(reading_of(2500)), f"{bridge.log()}\n{first.log()}\n{second.log()}"
+
+        assert api(second, "POST", f"/hq/devices/{device_id}/revoke", hq).status_code == 200
+        assert wait_until(lambda: "disconnected" in bridge.log().split("connected to")[-1]), first.log()
+        scale.write(b"ST,GS,+  0.900kg\r\n")
+        assert clerk.wait_for(reading_of(900), timeout=2) is None
+    finally:
+        if clerk:
+            clerk.close()
+        if bridge:
+            bridge.stop()
+        scale.close()
+        first.stop()
+        second.stop()

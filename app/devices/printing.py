@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..clock import utcnow
 from ..errors import Conflict, NotFound, ValidationFailed
+from ..extensions import db
 from ..infra.unit_of_work import unit_of_work
 from ..locations.models import Location
 from ..orders.models import PICKUP, Order
@@ -110,9 +111,8 @@ def pending_for(device_id: int) -> list[dict]:
 
 
 def job_for_bridge(job_id: int) -> dict | None:
-    with unit_of_work() as uow:
-        job = uow.session.get(PrintJob, job_id)
-        return job_message(job, utcnow()) if job is not None and job.status == QUEUED else None
+    job = db.session.get(PrintJob, job_id, populate_existing=True)
+    return job_message(job, utcnow()) if job is not None and job.status == QUEUED else None
 
 
 def record_result(device_id: int, data) -> dict | None:
@@ -145,13 +145,12 @@ def record_result(device_id: int, data) -> dict | None:
 
 
 def recent_jobs(store_id: int | None, limit: int = 50, status: str | None = None) -> list[dict]:
-    with unit_of_work() as uow:
-        query = select(PrintJob).order_by(PrintJob.id.desc()).limit(limit)
-        if store_id is not None:
-            query = query.where(PrintJob.store_id == store_id)
-        if status is not None:
-            query = query.where(PrintJob.status == status)
-        return [job_dict(j) for j in uow.session.execute(query).scalars()]
+    query = select(PrintJob).order_by(PrintJob.id.desc()).limit(limit)
+    if store_id is not None:
+        query = query.where(PrintJob.store_id == store_id)
+    if status is not None:
+        query = query.where(PrintJob.status == status)
+    return [job_dict(j) for j in db.session.execute(query.execution_options(populate_existing=True)).scalars()]
 
 
 def job_message(job: PrintJob, now) -> dict:

@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from ..accounts.auth import Principal
 from ..clock import utcnow
 from ..errors import NotFound, ValidationFailed
+from ..extensions import db
 from ..ids import is_row_id
 from ..infra.unit_of_work import unit_of_work
 from ..locations.models import STORE, Location
@@ -59,17 +60,15 @@ def revoke(device_id: int) -> tuple[dict, str | None]:
 
 
 def list_devices(store_id: int | None = None) -> list[dict]:
-    with unit_of_work() as uow:
-        query = select(Device, Location.name).join(Location, Location.id == Device.store_id).order_by(Device.id)
-        if store_id is not None:
-            query = query.where(Device.store_id == store_id)
-        rows = uow.session.execute(query).all()
-        counts = dict(uow.session.execute(
-            select(PrintJob.device_id, func.count()).where(PrintJob.status == QUEUED).group_by(PrintJob.device_id)).all())
-        failed = dict(uow.session.execute(
-            select(PrintJob.device_id, func.count()).where(PrintJob.status == FAILED).group_by(PrintJob.device_id)).all())
-        return [{**to_dict(d, store_name), "queued_jobs": counts.get(d.id, 0), "failed_jobs": failed.get(d.id, 0)}
-                for d, store_name in rows]
+    session = db.session  # a read: no write transaction (under SQLite that would take the write lock)
+    query = select(Device, Location.name).join(Location, Location.id == Device.store_id).order_by(Device.id)
+    if store_id is not None:
+        query = query.where(Device.store_id == store_id)
+    rows = session.execute(query).all()
+    counts = {status: dict(session.execute(select(PrintJob.device_id, func.count()).where(PrintJob.status == status)
+                                           .group_by(PrintJob.device_id)).all()) for status in (QUEUED, FAILED)}
+    return [{**to_dict(d, store_name), "queued_jobs": counts[QUEUED].get(d.id, 0),
+             "failed_jobs": counts[FAILED].get(d.id, 0)} for d, store_name in rows]
 
 
 def to_dict(device: Device, store_name: str = "") -> dict:

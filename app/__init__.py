@@ -25,6 +25,8 @@ from .orders import models as _orders  # noqa: F401
 from .payments import models as _payments  # noqa: F401
 from .payments import sandbox as _sandbox  # noqa: F401
 from .stock import models as _stock  # noqa: F401
+from . import addresses as _addresses  # noqa: F401
+from . import messages as _messages  # noqa: F401
 
 
 class StoreLinkFlask(Flask):
@@ -62,6 +64,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(sandbox_bp)
     app.register_blueprint(web_bp)
     register_error_handlers(app)
+    _subscribe_message_centre()  # before the pushes: a member told of a change finds its message
     init_realtime()
     register_commands(app)
 
@@ -70,6 +73,13 @@ def create_app(config: dict | None = None) -> Flask:
         return jsonify(status="ok")
 
     return app
+
+
+def _subscribe_message_centre() -> None:
+    from .events import subscribe
+    from .messages.service import on_event
+
+    subscribe(on_event)
 
 
 def _register_payment_providers(app: Flask) -> None:

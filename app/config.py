@@ -35,6 +35,20 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def public_base_url() -> str:
+    """PUBLIC_BASE_URL if set, else the address wsgi.py listens on (HOST, PORT): a server started on
+    another port must not send shoppers and payment notifications to port 5000."""
+    explicit = os.environ.get("PUBLIC_BASE_URL")
+    if explicit:
+        return explicit.rstrip("/")
+    host = os.environ.get("HOST") or "127.0.0.1"
+    if host in ("0.0.0.0", "::", ""):  # listening everywhere: this machine answers on loopback
+        host = "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{_int('PORT', 5000)}"
+
+
 def from_environment(**overrides) -> dict:
     """Build the Flask config mapping from environment variables plus explicit overrides."""
     production = os.environ.get("STORELINK_ENV", "development") == "production"
@@ -53,8 +67,8 @@ def from_environment(**overrides) -> dict:
         "EXPIRY_SWEEP_SECONDS": _int("EXPIRY_SWEEP_SECONDS", 30),
         # The sandbox provider's shared secret; in production each provider brings its own.
         "SANDBOX_PAYMENT_SECRET": os.environ.get("SANDBOX_PAYMENT_SECRET") or None,
-        # Where the sandbox provider sends its asynchronous notifications.
-        "PUBLIC_BASE_URL": os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000"),
+        # Where the sandbox provider sends its notifications and returns the shopper to.
+        "PUBLIC_BASE_URL": public_base_url(),
         "TOKEN_MAX_AGE_SECONDS": _int("TOKEN_MAX_AGE_SECONDS", 7 * 24 * 3600),
         "DB_POOL_SIZE": _int("DB_POOL_SIZE", 20),
         # Request bodies are small JSON; anything larger is refused (413) before it is read.

@@ -1,6 +1,7 @@
 from flask import current_app, jsonify
 
 from ..accounts.auth import authenticate
+from ..accounts.registration import parse_registration, register_member
 from ..extensions import db
 from . import bp, json_body, principal
 
@@ -11,6 +12,14 @@ def login():
     who = authenticate(db.session, phone=body.get("phone"), username=body.get("username"), password=body.get("password"))
     token = current_app.extensions["storelink_tokens"].issue(who)
     return jsonify(token=token, token_type="Bearer", **who.to_dict())
+
+
+@bp.post("/auth/register")
+def register():
+    """A new member (mobile number + password); answers like a login, so the page is logged in at once."""
+    who = register_member(*parse_registration(json_body()))
+    token = current_app.extensions["storelink_tokens"].issue(who)
+    return jsonify(token=token, token_type="Bearer", **who.to_dict()), 201
 
 
 @bp.get("/auth/me")

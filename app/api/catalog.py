@@ -6,10 +6,11 @@ from sqlalchemy.orm import selectinload
 from ..catalog.models import Product
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
-from ..locations.address import parse_address
+from ..locations.address import parse_address, parse_point
 from ..locations.models import Location
 from ..locations.routing import match_stores, route_delivery
 from ..orders.placement import parse_items, products_for
+from ..orders.quote import pickup_stores
 from ..stock.models import StockItem
 from . import bp, json_body, optional_int_arg
 from .serializers import location_dict, product_dict
@@ -44,6 +45,17 @@ def stores():
     if kind:
         query = query.where(Location.kind == kind)
     return jsonify(stores=[location_dict(loc) for loc in db.session.execute(query).scalars()])
+
+
+@bp.post("/stores/pickup-options")
+def pickup_options():
+    """Stores to collect the cart from, with their stock for it; nearest first given {lat, lng}."""
+    body = json_body()
+    lat, lng = body.get("lat"), body.get("lng")
+    if lat is not None or lng is not None:
+        point = parse_point(lat, lng)
+        lat, lng = point
+    return jsonify(stores=pickup_stores(db.session, body.get("items"), lat, lng))
 
 
 @bp.post("/stores/match")

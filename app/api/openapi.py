@@ -44,6 +44,8 @@ ORDER_REQUEST = {
         "payment": {"enum": ["online", "cod"], "default": "online"}, "store_id": {"type": "integer"},
         "address": ADDRESS, "contact_name": {"type": "string"}, "contact_phone": {"type": "string"},
         "note": {"type": "string"},
+        "accept_method_change": {"type": "boolean", "default": True,
+                                 "description": "false: answer 409 fulfilment_changed instead of switching a store delivery to express"},
     },
 }
 ORDER = {"$ref": "#/components/schemas/Order"}
@@ -94,6 +96,32 @@ def document() -> dict:
             "/auth/login": {"post": _op("Log in with phone (member) or username (staff)", body={
                 "type": "object", "required": ["password"],
                 "properties": {"phone": {"type": "string"}, "username": {"type": "string"}, "password": {"type": "string"}}})},
+            "/auth/register": {"post": _op("Register a member with a mobile number; answers like login", ok=201, body={
+                "type": "object", "required": ["phone", "password"],
+                "properties": {"phone": {"type": "string", "pattern": "^1[3-9][0-9]{9}$"},
+                               "password": {"type": "string", "minLength": 8, "maxLength": 128},
+                               "name": {"type": "string", "maxLength": 50}}})},
+            "/regions": {"get": _op("Administrative divisions one level below parent (provinces without it)",
+                                    params=(_query("parent", {"type": "string", "pattern": "^[0-9]{1,12}$"}),))},
+            "/stores/pickup-options": {"post": _op("Stores to collect the cart from, nearest first, with stock", body={
+                "type": "object", "required": ["items"],
+                "properties": {"items": ITEMS, "lat": {"type": "number"}, "lng": {"type": "number"}}})},
+            "/orders/quote": {"post": _op("What placing would do: location, routing reason, fee, method change",
+                                          roles=["member"], body=ORDER_REQUEST)},
+            "/orders/{order_id}/confirm-receipt": {"post": _op("确认收货 of a shipped, paid delivery", roles=["member"],
+                                                               ok_schema=ORDER, params=id_param)},
+            "/me/addresses": {"get": _op("The member's saved addresses", roles=["member"]),
+                              "post": _op("Save an address (validated against the divisions)", roles=["member"], ok=201, body={
+                                  "type": "object", "required": ["address", "contact_name", "contact_phone"],
+                                  "properties": {"address": ADDRESS, "contact_name": {"type": "string"},
+                                                 "contact_phone": {"type": "string"}}})},
+            "/me/addresses/{address_id}": {"delete": _op("Delete a saved address", roles=["member"], ok=204,
+                                                         params=(_path_id("address_id"),))},
+            "/me/messages": {"get": _op("The member's message centre, newest first", roles=["member"],
+                                        params=(_query("before_id", {"type": "integer"}),))},
+            "/me/messages/{message_id}/read": {"post": _op("Mark a message read", roles=["member"],
+                                                           params=(_path_id("message_id"),))},
+            "/me/messages/read-all": {"post": _op("Mark every message read", roles=["member"])},
             "/auth/me": {"get": _op("The caller's role and store", roles=["member", "clerk", "courier", "hq"])},
             "/products": {"get": _op("Catalogue with available stock", params=(_query("location_id", {"type": "integer"}), _query("category", {"type": "string"})))},
             "/stores": {"get": _op("Stores and warehouses", params=(_query("kind", {"enum": ["store", "warehouse"]}),))},

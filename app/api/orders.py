@@ -1,7 +1,7 @@
 from flask import current_app, jsonify, request, url_for
 from ..accounts.models import MEMBER
 from ..extensions import db
-from ..orders import lifecycle, queries
+from ..orders import lifecycle, queries, quote
 from ..orders.placement import parse_order_request, place_order, request_fingerprint
 from ..payments.service import start_payment
 from . import (bp, current_application, current_request, json_body, json_response, optional_int_arg,
@@ -24,6 +24,13 @@ def create_order():
     if created:
         return json_response(order_dict(order), 201)
     return json_response(order_dict(order), 200, {"Idempotent-Replay": "true"})
+
+
+@bp.post("/orders/quote")
+@require(MEMBER)
+def quote_order():
+    """What placing this request would do (location, reason, fee, method change), placing nothing."""
+    return jsonify(quote.quote(db, parse_order_request(json_body())))
 
 
 @bp.get("/orders")
@@ -55,7 +62,7 @@ def pay_order(order_id: int):
     payment = start_payment(
         order_id, principal(),
         notify_url=base + url_for("api.payment_notification", provider="sandbox"),
-        return_url=f"{base}/api/v1/orders/{order_id}",
+        return_url=f"{base}{url_for('web.order_page', order_id=order_id)}",  # the mall's order page
     )
     return jsonify(order_id=order_id, payment_id=payment.id, provider=payment.provider,
                    out_trade_no=payment.out_trade_no, amount=payment.amount, pay_url=payment.pay_url)
@@ -67,3 +74,10 @@ def cancel_order(order_id: int):
     reason = optional_text(optional_json_body(), "reason")
     return jsonify(order_dict(lifecycle.cancel(order_id, principal(), reason)))
 
+
+
+@bp.post("/orders/<int:order_id>/confirm-receipt")
+@require(MEMBER)
+def confirm_receipt(order_id: int):
+    """确认收货 of the member's own shipped delivery."""
+    return jsonify(order_dict(lifecycle.confirm_receipt(order_id, principal())))

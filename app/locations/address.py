@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import ValidationFailed
+from ..regions import resolve as resolve_region
 
 LEVELS = ("province", "city", "district", "street")
 
@@ -42,11 +43,19 @@ def parse_address(raw) -> Address:
     if not isinstance(detail, str) or len(detail) > 200:
         raise ValidationFailed("detail 必须是不超过 200 字的文本", code="invalid_address", details={"field": "detail"})
     lat, lng = raw.get("lat"), raw.get("lng")
-    if (lat is None) != (lng is None):
-        raise ValidationFailed("lat 与 lng 必须同时提供", code="invalid_address")
-    if lat is not None:
-        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lat, lng)):
-            raise ValidationFailed("lat/lng 必须是数字", code="invalid_address")
-        if not (-90 <= lat <= 90 and -180 <= lng <= 180):
-            raise ValidationFailed("lat/lng 超出范围", code="invalid_address")
+    if lat is not None or lng is not None:
+        lat, lng = parse_point(lat, lng)
+    # The four levels must name a real region (GB/T 2260, the dataset the address picker shows).
+    resolve_region(values["province"], values["city"], values["district"], values["street"])
     return Address(detail=detail.strip(), lat=lat, lng=lng, **values)
+
+
+def parse_point(lat, lng) -> tuple[float, float]:
+    """A (lat, lng) pair as the browser's geolocation gives it, checked."""
+    if lat is None or lng is None:
+        raise ValidationFailed("lat 与 lng 必须同时提供", code="invalid_address")
+    if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in (lat, lng)):
+        raise ValidationFailed("lat/lng 必须是数字", code="invalid_address")
+    if not (-90 <= lat <= 90 and -180 <= lng <= 180):
+        raise ValidationFailed("lat/lng 超出范围", code="invalid_address")
+    return lat, lng

@@ -102,6 +102,23 @@ def mark_ready(order_id: int, who: Principal, reason: str = "") -> Order:
     return order
 
 
+def confirm_receipt(order_id: int, who: Principal) -> Order:
+    """确认收货: the member says a shipped, paid delivery arrived. Cash on delivery is the courier's to
+    close (the cash must be collected first)."""
+    with unit_of_work() as uow:
+        order = load_order(uow.session, order_id, lock=True)
+        if not (who.is_member and order.member_id == who.id):
+            raise NotFound("订单不存在", code="order_not_found")
+        if order.fulfilment == PICKUP or order.status != state.SHIPPED:
+            raise IllegalTransition(f"订单状态为「{state.LABELS[order.status]}」,不能确认收货",
+                                    details={"from": order.status, "to": state.COMPLETED})
+        if order.payment_status != PAID:
+            raise Forbidden("货到付款订单由配送员收款后完成", code="cod_confirm_by_courier")
+        state.transition(uow.connection, order, state.COMPLETED, actor=who.actor, reason="会员确认收货")
+        _announce(uow, order)
+    return order
+
+
 def reject_delivery(order_id: int, who: Principal, reason: str = "") -> Order:
     """拒签: the goods come back into stock; a paid order is refunded, an unpaid (COD) one just closes."""
     with _store_action(order_id, who) as (uow, order):

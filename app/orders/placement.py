@@ -73,6 +73,9 @@ class OrderRequest(NamedTuple):
     contact_name: str
     contact_phone: str
     note: str
+    # False: refuse (409 fulfilment_changed) rather than turn a store delivery into warehouse express;
+    # the mall sends False unless the shopper accepted the change shown by the quote.
+    accept_method_change: bool = True
 
 
 def parse_order_request(body) -> OrderRequest:
@@ -99,7 +102,11 @@ def parse_order_request(body) -> OrderRequest:
     for name, value in texts.items():
         if not isinstance(value, str) or len(value) > (200 if name == "note" else 50):
             raise ValidationFailed(f"{name} 必须是较短的文本", code="invalid_field", details={"field": name})
-    return OrderRequest(items, fulfilment, payment, store_id, address, **texts)
+    accept = body.get("accept_method_change", True)
+    if not isinstance(accept, bool):
+        raise ValidationFailed("accept_method_change 必须是 true 或 false", code="invalid_field",
+                               details={"field": "accept_method_change"})
+    return OrderRequest(items, fulfilment, payment, store_id, address, **texts, accept_method_change=accept)
 
 
 def parse_items(raw) -> list[tuple[str, int]]:
@@ -172,9 +179,12 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
     """Route and write the order. Returns a plain record of what was written (for the response) and
     the reservation to make, (location_id, [(product_id, qty)]): the caller reserves it last."""
     connection = uow.connection
-    products, named_store = _goods_and_named_store(connection, [sku for sku, _ in request.items], request.store_id)
+    products, named_store = goods_and_named_store(connection, [sku for sku, _ in request.items], request.store_id)
     lines = [(products[sku].id, qty) for sku, qty in request.items]
-    location, fulfilment, reason = _route(uow, request, lines, named_store)
+    location, fulfilment, reason = route(uow, request, lines, named_store)
+    if fulfilment != request.fulfilment and not request.accept_method_change:
+        raise Conflict(f"{reason};需要您确认改为快递后再下单", code="fulfilment_changed",
+                       details={"requested": request.fulfilment, "fulfilment": fulfilment, "reason": reason})
     if request.payment == COD and fulfilment != STORE_DELIVERY:
         raise Conflict("附近门店无法整单供货,该订单需由总仓发货,不支持货到付款", code="cod_not_available")
 
@@ -209,7 +219,7 @@ def products_for(connection, skus: list[str]) -> dict:
     return _all_listed({sku: _PRODUCT_BY_SKU.first(connection, {"sku": sku}) for sku in skus})
 
 
-def _goods_and_named_store(connection, skus: list[str], store_id: int | None) -> tuple[dict, object]:
+def goods_and_named_store(connection, skus: list[str], store_id: int | None) -> tuple[dict, object]:
     """products_for's answer and, when the shopper named a store, its row (None: no such location)."""
     if store_id is None:
         return products_for(connection, skus), None
@@ -227,7 +237,10 @@ def _all_listed(found: dict) -> dict:
     return found
 
 
-def _route(uow, request: OrderRequest, lines, named_store):
+def route(uow, request: OrderRequest, lines, named_store):
+    """(location, fulfilment, reason) for the request: placing and quoting share this decision. `uow`
+    is anything with a `.session` (a unit of work, or flask-sqlalchemy's `db` for a read-only quote),
+    read only off the pickup path: an ORM session costs the hot path more than a prebuilt statement."""
     if request.fulfilment == PICKUP:
         store = usable_store(named_store)
         return store, PICKUP, f"门店自提:{store.name}"

@@ -24,8 +24,31 @@ def render_page(page: str, **context):
     return render_template(f"{page}/index.html", page=page, **context)
 
 
+# The mall is one page whose script routes by path (history.pushState); each of its paths serves the
+# same shell, so a reload, a shared link or the payment provider's return lands in the right view.
 @bp.get("/")
+@bp.get("/cart")
+@bp.get("/checkout")
+@bp.get("/orders")
+@bp.get("/messages")
+@bp.get("/me")
 def mall():
+    return render_page("mall")
+
+
+@bp.get("/products/<sku>")
+def product_page(sku: str):
+    return render_page("mall")
+
+
+@bp.get("/orders/<int:order_id>")
+def order_page(order_id: int):
+    """Where the payment provider returns the shopper (the order's return URL)."""
+    return render_page("mall")
+
+
+@bp.get("/orders/<int:order_id>/pickup")
+def pickup_page(order_id: int):
     return render_page("mall")
 
 

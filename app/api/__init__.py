@@ -141,8 +141,4 @@ def register_error_handlers(app) -> None:
         return "服务器内部错误", 500
 
 
-<<<<<<< HEAD
-from . import auth, catalog, devices, hq, orders, payments, staff, openapi  # noqa: E402,F401  (routes register on bp)
-=======
-from . import auth, catalog, hq, member, orders, payments, regions, staff, openapi  # noqa: E402,F401  (routes register on bp)
->>>>>>> main
+from . import auth, catalog, devices, hq, member, orders, payments, regions, staff, openapi  # noqa: E402,F401  (routes register on bp)

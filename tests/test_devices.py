@@ -248,6 +248,18 @@ def test_a_clerk_kicks_the_drawer_open(app, client, chain):
     assert client.post("/api/v1/clerk/drawer/open", headers=chain.h("clerkB")).status_code == 409
 
 
+def test_scale_commands_reach_the_stores_bridge(app, client, chain):
+    device, _, bridge = online_bridge(app, client, chain)
+    url = f"/api/v1/clerk/devices/{device['id']}/scale/tare"
+    assert client.post(url, headers=chain.h("clerkA")).status_code == 202
+    assert events(bridge, "/bridge", "scale.command") == [{"command": "tare"}]
+    assert client.post(url, headers=chain.h("clerkB")).status_code == 404  # another store's bridge
+    assert client.post(url.replace("tare", "launch"), headers=chain.h("clerkA")).status_code == 404
+    bridge.disconnect(namespace="/bridge")
+    r = client.post(url, headers=chain.h("clerkA"))
+    assert (r.status_code, r.json["error"]["code"]) == (409, "device_offline")
+
+
 def test_clerks_print_only_their_own_stores_orders(client, chain):
     order_id = place(client, chain).json["id"]
     r = client.post(f"/api/v1/clerk/orders/{order_id}/print", json={"kind": "receipt"}, headers=chain.h("clerkB"))

@@ -6,8 +6,8 @@ from flask import request
 from ..accounts.models import CLERK, HQ
 from ..devices import printing, service
 from ..devices.models import JOB_STATUSES
-from ..errors import ValidationFailed
-from ..realtime.bridge import disconnect_device
+from ..errors import Conflict, NotFound, ValidationFailed
+from ..realtime.bridge import disconnect_device, send_scale_command
 from . import bp, json_body, json_response, optional_int_arg, optional_json_body, principal, require
 
 
@@ -63,6 +63,22 @@ def print_order(order_id: int):
     """Print (or reprint) an order's receipt, pickup ticket or delivery note: {"kind": ...}."""
     kind = optional_json_body().get("kind", "receipt")
     return json_response({"job": printing.print_order(order_id, kind, principal())}, 202)
+
+
+SCALE_COMMANDS = ("zero", "tare", "clear_tare")
+
+
+@bp.post("/clerk/devices/<int:device_id>/scale/<command>")
+@require(CLERK, HQ)
+def scale_command(device_id: int, command: str):
+    """Zero the store's scale, tare it, or clear the tare (on protocols that take commands)."""
+    if command not in SCALE_COMMANDS:
+        raise NotFound(f"未知的秤指令 {command}", code="unknown_command")
+    device = service.store_device(device_id, principal())
+    if device.connected_sid is None:
+        raise Conflict("硬件桥不在线", code="device_offline")
+    send_scale_command(device.id, command)
+    return json_response({"sent": True, "command": command}, 202)
 
 
 @bp.post("/clerk/drawer/open")

@@ -83,6 +83,10 @@ DEVICE_PATHS = {
                                                                "default": "receipt"}}},
         ok_schema={"type": "object", "properties": {"job": PRINT_JOB}}, params=(_path_id(),))},
     "/clerk/drawer/open": {"post": _op("Kick the store's cash drawer open", roles=["clerk"], ok=202)},
+    "/clerk/devices/{device_id}/scale/{command}": {"post": _op(
+        "Zero, tare or clear the tare of the store's scale (protocols with commands, e.g. Toledo 8217)",
+        roles=["clerk", "hq"], ok=202, params=(_path_id("device_id"), {"name": "command", "in": "path", "required": True,
+                                                                        "schema": {"enum": ["zero", "tare", "clear_tare"]}}))},
 }
 
 

@@ -82,6 +82,14 @@ def to_dict(device: Device, store_name: str = "") -> dict:
     }
 
 
+def store_device(device_id: int, who: Principal) -> Device:
+    """A bridge of the caller's store (HQ: any), not revoked; 404 otherwise."""
+    device = db.session.get(Device, device_id, populate_existing=True)
+    if device is None or device.revoked_at is not None or (not who.is_hq and device.store_id != who.store_id):
+        raise NotFound("设备不存在", code="device_not_found")
+    return device
+
+
 # --- the /bridge connection ------------------------------------------------------------------------
 
 def connect(token, sid: str) -> tuple[Device, str | None] | None:

@@ -117,6 +117,10 @@ def disconnect_device(sid: str | None) -> None:
         _disconnect(sid)
 
 
+def send_scale_command(device_id: int, command: str) -> None:
+    socketio.emit("scale.command", {"command": command}, namespace=BRIDGE_NS, to=device_room(device_id))
+
+
 def push(event: DomainEvent) -> None:
     payload = event.payload
     if event.name == "print.job":

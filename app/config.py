@@ -65,6 +65,13 @@ def from_environment(**overrides) -> dict:
         "DEMO_DATA": (not production) and os.environ.get("STORELINK_DEMO_DATA", "1") == "1",
         "PAYMENT_TIMEOUT_SECONDS": _int("PAYMENT_TIMEOUT_SECONDS", 15 * 60),
         "EXPIRY_SWEEP_SECONDS": _int("EXPIRY_SWEEP_SECONDS", 30),
+        # Pickup codes: how long a shown QR stays valid, how many wrong typed codes a clerk / a store
+        # may enter per window before being told to wait, and when an uncollected order lapses.
+        "PICKUP_QR_TTL_SECONDS": _int("PICKUP_QR_TTL_SECONDS", 24 * 3600),
+        "PICKUP_GUESSES_PER_CLERK": _int("PICKUP_GUESSES_PER_CLERK", 10),
+        "PICKUP_GUESSES_PER_STORE": _int("PICKUP_GUESSES_PER_STORE", 30),
+        "PICKUP_GUESS_WINDOW_SECONDS": _int("PICKUP_GUESS_WINDOW_SECONDS", 600),
+        "PICKUP_DEADLINE_SECONDS": _int("PICKUP_DEADLINE_SECONDS", 3 * 24 * 3600),
         # The sandbox provider's shared secret; in production each provider brings its own.
         "SANDBOX_PAYMENT_SECRET": os.environ.get("SANDBOX_PAYMENT_SECRET") or None,
         # Where the sandbox provider sends its notifications and returns the shopper to.

@@ -81,6 +81,16 @@ def test_reading_print_job_server_restart_and_revocation(setup, tmp_path):
     scale.write(b"ST,NT,+  0.250kg\r\n")
     assert clerk.wait_for(reading_of(250)), bridge.log()
 
+    # The member pays and collects the order: the hand-over at the clerk centre prints its receipt by itself.
+    from .test_live_server import _pay_through_sandbox
+
+    paid = _pay_through_sandbox(server, member, order.json()["id"])
+    code = api(server, "GET", f"/orders/{order.json()['id']}", member).json()["pickup"]["code"]
+    handed = api(server, "POST", "/clerk/pickups/verify", clerk_token, json={"code": code, "confirm": True})
+    assert handed.status_code == 200, handed.text
+    assert printer.wait_for(lambda p: len(p.jobs) == 3), bridge.log()
+    assert "购物小票".encode("gb18030") in printer.jobs[2] and paid["number"].encode() in printer.jobs[2]
+
     # Revoked: cut off at once, refused on every retry, its weights reach nobody.
     assert api(server, "POST", f"/hq/devices/{device_id}/revoke", hq).status_code == 200
     assert wait_until(lambda: "disconnected" in bridge.log().split("0.250kg")[-1]), bridge.log()
@@ -89,7 +99,7 @@ def test_reading_print_job_server_restart_and_revocation(setup, tmp_path):
     assert clerk.wait_for(reading_of(777), timeout=2) is None
     assert wait_until(lambda: "invalid or revoked device token" in bridge.log()), bridge.log()
     assert bridge.process.poll() is None  # it keeps trying, slowly, without crashing
-    assert len(printer.jobs) == 2
+    assert len(printer.jobs) == 3
 
 
 def test_two_workers_relay_readings_and_revoke_across_redis(tmp_path):

@@ -18,7 +18,7 @@ from app.extensions import db, socketio
 from app.orders import lifecycle, state
 
 from .factories import build_chain
-from .helpers import pay, place, race
+from .helpers import get_order, pay, place, race
 
 PRINTER_STATUS = {"version": "1.0", "scale": {"port": "/dev/ttyUSB0", "protocol": "toledo8217", "state": "online"},
                   "printers": [{"name": "receipt", "uri": "tcp://10.0.0.9:9100", "kind": "tcp", "paper": 80,
@@ -59,15 +59,17 @@ def online_bridge(app, client, chain, store="A", status=PRINTER_STATUS):
 
 
 def picked_up_order(app, client, chain, deferred, fulfilment="pickup"):
+    """A paid order; a pickup order is handed over with its pickup code at the clerk centre."""
     order_id = place(client, chain, fulfilment=fulfilment).json["id"]
     pay(app, client, chain, order_id, deferred)
-    with app.app_context():
-        clerk = chain.principals["clerkA"]
-        lifecycle.advance(order_id, state.ACCEPTED, clerk)
-        if fulfilment == "pickup":
-            lifecycle.mark_ready(order_id, clerk)
-            lifecycle.advance(order_id, state.COMPLETED, clerk)  # the hand-over
-        db.session.remove()
+    if fulfilment == "pickup":
+        code = get_order(client, chain, order_id)["pickup"]["code"]
+        r = client.post("/api/v1/clerk/pickups/verify", json={"code": code, "confirm": True}, headers=chain.h("clerkA"))
+        assert r.status_code == 200, r.json
+    else:
+        with app.app_context():
+            lifecycle.advance(order_id, state.ACCEPTED, chain.principals["clerkA"])
+            db.session.remove()
     return order_id
 
 

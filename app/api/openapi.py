@@ -41,7 +41,7 @@ ORDER_REQUEST = {
     "type": "object", "required": ["items", "fulfilment"],
     "properties": {
         "items": ITEMS, "fulfilment": {"enum": ["pickup", "store_delivery", "express"]},
-        "payment": {"enum": ["online", "cod"], "default": "online"}, "store_id": {"type": "integer"},
+        "payment": {"enum": ["online", "cod", "at_store"], "default": "online"}, "store_id": {"type": "integer"},
         "address": ADDRESS, "contact_name": {"type": "string"}, "contact_phone": {"type": "string"},
         "note": {"type": "string"},
         "accept_method_change": {"type": "boolean", "default": True,
@@ -49,6 +49,17 @@ ORDER_REQUEST = {
     },
 }
 ORDER = {"$ref": "#/components/schemas/Order"}
+PICKUP_VERIFY = {
+    "type": "object", "required": ["code"],
+    "properties": {
+        "code": {"type": "string", "maxLength": 512, "description": "the scanned QR payload or the 12-digit typed code"},
+        "confirm": {"type": "boolean", "default": False, "description": "false: preview; true: hand over"},
+        "lines": {"type": "array", "maxItems": 50, "description": "partial pickup: lines and quantities handed over now (default: all remaining)",
+                  "items": {"type": "object", "required": ["line_id", "qty"], "properties": {
+                      "line_id": {"type": "integer", "minimum": 1}, "qty": {"type": "integer", "minimum": 1}}}},
+        "payment": {"enum": ["cash", "card"], "description": "how a pay-at-store order was paid at the counter"},
+    },
+}
 REASON = {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}}}
 
 
@@ -140,6 +151,9 @@ def document() -> dict:
             "/orders/{order_id}": {"get": _op("Order detail with its event history", roles=["member", "clerk", "courier", "hq"], ok_schema=ORDER, params=id_param)},
             "/orders/{order_id}/pay": {"post": _op("Start a payment; returns the provider's pay URL", roles=["member"], params=id_param)},
             "/orders/{order_id}/cancel": {"post": _op("Cancel (refunds a paid order)", roles=["member", "hq"], body=REASON, ok_schema=ORDER, params=id_param)},
+            "/orders/{order_id}/pickup-qr.png": {"get": {**_op("The pickup QR (a signed, expiring token) of the member's own paid pickup order", roles=["member"], params=id_param, errors=(401, 403, 404, 409)),
+                                                          "responses": {"200": {"description": "PNG image", "content": {"image/png": {}}}, **{str(s): {"description": "error", "content": {"application/json": {"schema": ERROR}}} for s in (401, 403, 404, 409)}}}},
+            "/clerk/pickups/verify": {"post": _op("Verify a pickup code: preview, or hand over (confirm) all or some lines; pay-at-store orders are paid here", roles=["clerk"], body=PICKUP_VERIFY, errors=(400, 401, 403, 404, 409, 410, 422, 429))},
             "/payments/{provider}/notify": {"post": _op("Signed asynchronous payment notification", params=({"name": "provider", "in": "path", "required": True, "schema": {"type": "string"}},))},
             "/clerk/orders": {"get": _op("The store's open orders", roles=["clerk", "hq"], params=(_query("after_id", {"type": "integer"}), _query("status", {"type": "string"})))},
             "/clerk/orders/{order_id}/{action}": {"post": _op("accept / ready / ship", roles=["clerk", "hq"], body=REASON, ok_schema=ORDER, params=(_path_id(), {"name": "action", "in": "path", "required": True, "schema": {"enum": ["accept", "ready", "ship"]}}))},

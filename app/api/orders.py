@@ -2,10 +2,13 @@ from flask import current_app, jsonify, request, url_for
 from ..accounts.models import MEMBER
 from ..extensions import db
 from ..orders import lifecycle, queries, quote
+from ..orders.models import PICKUP
+from ..pickup import codes as pickup_codes
 from ..orders.placement import parse_order_request, place_order, request_fingerprint
 from ..payments.service import start_payment
 from . import (bp, current_application, current_request, json_body, json_response, optional_int_arg,
                optional_json_body, optional_text, principal, require)
+from .pickup import pickup_dict
 from .serializers import order_dict, orders_json
 
 MAX_PAGE = 100
@@ -51,8 +54,13 @@ def list_orders():
 def get_order(order_id: int):
     connection = db.session.connection()
     order = queries.order_row(connection, order_id)
-    lifecycle.check_access(order, principal())
-    return jsonify(order_dict(order, queries.lines_of(connection, order.id), queries.events_of(connection, order.id)))
+    who = principal()
+    lifecycle.check_access(order, who)
+    data = order_dict(order, queries.lines_of(connection, order.id), queries.events_of(connection, order.id))
+    if who.is_member and order.fulfilment == PICKUP:  # the code is the owner's alone (HQ and clerks never see it)
+        code = pickup_codes.of_order(connection, order.id)
+        data["pickup"] = pickup_dict(code) if code is not None else None
+    return jsonify(data)
 
 
 @bp.post("/orders/<int:order_id>/pay")

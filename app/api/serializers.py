@@ -52,8 +52,9 @@ def order_dict(order, lines=None, events=None) -> dict:
         # Datetimes are written by the JSON provider (UTC, RFC 3339 with Z).
         "created_at": order.created_at, "updated_at": order.updated_at, "expires_at": order.expires_at,
         "lines": [
-            {"sku": l.sku, "name": l.name, "qty": l.qty, "unit_price": l.unit_price, "line_total": l.line_total,
-             "standard_weight_g": l.standard_weight_g}
+            {"id": getattr(l, "id", None), "sku": l.sku, "name": l.name, "qty": l.qty, "unit_price": l.unit_price,
+             "line_total": l.line_total, "standard_weight_g": l.standard_weight_g,
+             "handed_over_qty": getattr(l, "handed_over_qty", 0)}
             for l in (order.lines if lines is None else lines)
         ],
     }

@@ -15,6 +15,7 @@ from ..clock import utcnow
 from ..infra.unit_of_work import unit_of_work
 from ..errors import Forbidden, IllegalTransition, NotFound
 from ..payments import refunds
+from ..pickup import codes as pickup_codes
 from ..stock import service as stock
 from . import state
 from ..ids import is_row_id
@@ -88,9 +89,10 @@ def advance(order_id: int, to_status: str, who: Principal, reason: str = "", *,
                 details={"from": order.status, "to": to_status},
             )
         goods_leave = (to_status == state.SHIPPED) or (to_status == state.COMPLETED and order.status == state.READY_FOR_PICKUP)
-        state.transition(uow.connection, order, to_status, actor=who.actor, reason=reason)
+        event = state.transition(uow.connection, order, to_status, actor=who.actor, reason=reason)
         if goods_leave:
             stock.commit(uow.connection, order.location_id, _lines(order))
+        _announce(uow, order, event.id)
     return order
 
 
@@ -98,7 +100,8 @@ def mark_ready(order_id: int, who: Principal, reason: str = "") -> Order:
     """Goods picked and packed: 待提货 for a pickup order, 待发货 for a delivery."""
     with _store_action(order_id, who) as (uow, order):
         to_status = state.READY_FOR_PICKUP if order.fulfilment == PICKUP else state.READY_TO_SHIP
-        state.transition(uow.connection, order, to_status, actor=who.actor, reason=reason)
+        event = state.transition(uow.connection, order, to_status, actor=who.actor, reason=reason)
+        _announce(uow, order, event.id)
     return order
 
 
@@ -122,32 +125,33 @@ def confirm_receipt(order_id: int, who: Principal) -> Order:
 def reject_delivery(order_id: int, who: Principal, reason: str = "") -> Order:
     """拒签: the goods come back into stock; a paid order is refunded, an unpaid (COD) one just closes."""
     with _store_action(order_id, who) as (uow, order):
-        state.transition(uow.connection, order, state.REJECTED, actor=who.actor, reason=reason or "客户拒签")
+        event = state.transition(uow.connection, order, state.REJECTED, actor=who.actor, reason=reason or "客户拒签")
         stock.restock(uow.connection, order.location_id, _lines(order))
         refunds.refund_order_in_full(uow, order, actor=who.actor, reason="拒签退款")
+        _announce(uow, order, event.id)
     return order
 
 
 @contextmanager
 def _store_action(order_id: int, who: Principal):
-    """One store-staff action: the order locked and checked against the caller's store, and the new
-    status announced once the action succeeded."""
+    """One store-staff action: the order locked and checked against the caller's store. The action
+    announces the new status with the history entry it wrote."""
     with unit_of_work() as uow:
         order = load_order(uow.session, order_id, lock=True)
         _check_staff(order, who)
         yield uow, order
-        _announce(uow, order)
 
 
 def _close(uow, order: Order, to_status: str, *, actor: str, reason: str) -> None:
     held = order.status in state.HOLDS_RESERVATION
-    state.transition(uow.connection, order, to_status, actor=actor, reason=reason)
+    event = state.transition(uow.connection, order, to_status, actor=actor, reason=reason)
     if held:
         stock.release(uow.connection, order.location_id, _lines(order))
     order.expires_at = None
+    pickup_codes.void(uow.connection, order.id)
     if order.payment_status == PAID:
         refunds.refund_order_in_full(uow, order, actor=actor, reason=f"{state.LABELS[to_status]}退款")
-    _announce(uow, order)
+    _announce(uow, order, event.id)
 
 
 def _check_staff(order: Order, who: Principal) -> None:
@@ -157,10 +161,12 @@ def _check_staff(order: Order, who: Principal) -> None:
 
 
 def _lines(order: Order) -> list[tuple[int, int]]:
-    return [(line.product_id, line.qty) for line in order.lines]
+    """The units still at the store (a partial pickup already took the rest)."""
+    return [(line.product_id, line.qty - line.handed_over_qty) for line in order.lines
+            if line.qty > line.handed_over_qty]
 
 
-def _announce(uow, order: Order) -> None:
+def _announce(uow, order: Order, event_id: int) -> None:
     uow.publish("order.status", order_id=order.id, status=order.status, location_id=order.location_id,
-                member_id=order.member_id, payment_status=order.payment_status)
+                member_id=order.member_id, payment_status=order.payment_status, event_id=event_id)
 

@@ -16,8 +16,8 @@ CHANNELS = (MALL, POS, PLATFORM, PHONE)
 PICKUP, STORE_DELIVERY, EXPRESS = "pickup", "store_delivery", "express"
 FULFILMENTS = (PICKUP, STORE_DELIVERY, EXPRESS)
 # Payment methods and statuses
-ONLINE, COD = "online", "cod"
-PAYMENT_METHODS = (ONLINE, COD)
+ONLINE, COD, AT_STORE = "online", "cod", "at_store"  # at_store: a pickup order paid at the counter (到店付款)
+PAYMENT_METHODS = (ONLINE, COD, AT_STORE)
 UNPAID, PAID, PARTIALLY_REFUNDED, REFUNDED = "unpaid", "paid", "partially_refunded", "refunded"
 
 
@@ -66,7 +66,10 @@ class Order(db.Model):
 
 class OrderLine(db.Model):
     __tablename__ = "order_lines"
-    __table_args__ = (CheckConstraint("qty > 0", name="ck_order_lines_qty"),)
+    __table_args__ = (
+        CheckConstraint("qty > 0", name="ck_order_lines_qty"),
+        CheckConstraint("handed_over_qty >= 0 AND handed_over_qty <= qty", name="ck_order_lines_handed_over"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -78,6 +81,8 @@ class OrderLine(db.Model):
     line_total: Mapped[int] = mapped_column(Integer)
     # Weighed goods sold per piece: the nominal grams per piece at the time of ordering.
     standard_weight_g: Mapped[int | None] = mapped_column(Integer)
+    # Units already handed to the member (partial pickup); the rest stays reserved at the store.
+    handed_over_qty: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     order: Mapped[Order] = relationship(back_populates="lines")
 

@@ -23,9 +23,10 @@ from ..ids import is_row_id
 from ..locations.address import Address, parse_address
 from ..locations.models import Location
 from ..locations.routing import NAMED_STORE_COLUMNS, route_delivery, route_to_warehouse, store_serves, usable_store
+from ..pickup import codes as pickup_codes
 from ..stock import service as stock
 from . import pricing, state
-from .models import COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAYMENT_METHODS, PICKUP, STORE_DELIVERY, UNPAID, Order, OrderLine
+from .models import AT_STORE, COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAYMENT_METHODS, PICKUP, STORE_DELIVERY, UNPAID, Order, OrderLine
 
 MAX_LINES = 50
 MAX_QTY_PER_LINE = 999
@@ -87,9 +88,11 @@ def parse_order_request(body) -> OrderRequest:
         raise ValidationFailed(f"fulfilment 必须是 {', '.join(FULFILMENTS)} 之一", code="invalid_fulfilment")
     payment = body.get("payment", ONLINE)
     if payment not in PAYMENT_METHODS:
-        raise ValidationFailed("payment 必须是 online 或 cod", code="invalid_payment_method")
+        raise ValidationFailed("payment 必须是 online、cod 或 at_store", code="invalid_payment_method")
     if payment == COD and fulfilment != STORE_DELIVERY:
         raise ValidationFailed("货到付款仅适用于门店配送", code="cod_not_available")
+    if payment == AT_STORE and fulfilment != PICKUP:
+        raise ValidationFailed("到店付款仅适用于门店自提", code="at_store_not_available")
     store_id = body.get("store_id")
     if store_id is not None and not is_row_id(store_id):
         raise ValidationFailed("store_id 必须是正整数", code="invalid_store")
@@ -208,9 +211,12 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
         line["order_id"] = order_id
     _LINE_INSERT.execute_many(connection, order_lines)
     order = SimpleNamespace(id=order_id, lines=[SimpleNamespace(**line) for line in order_lines], **values)
-    state.record(connection, order, actor=actor, kind="placed", to_status=order.status, reason=reason, at=now)
+    placed = state.record(connection, order, actor=actor, kind="placed", to_status=order.status, reason=reason, at=now)
     if not online:
-        uow.publish("order.new", order_id=order.id, location_id=order.location_id, member_id=member_id)
+        if request.payment == AT_STORE:  # paid at the counter: the member needs the code now
+            pickup_codes.issue_for_order(connection, order_id, location.id, now)
+        uow.publish("order.new", order_id=order.id, location_id=order.location_id, member_id=member_id,
+                    event_id=placed.id)
     return order, (location.id, lines)
 
 

@@ -7,13 +7,19 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 
 from ..clock import utcnow
 from ..infra.fastsql import FastStatement
 from ..errors import IllegalTransition
 from .models import EXPRESS, PICKUP, STORE_DELIVERY, Order, OrderEvent
 
-_INSERT_EVENT = FastStatement(insert(OrderEvent.__table__))
+# The new entry's id is the `event_id` pushes carry (clients catch up after it): SQLite reports it as
+# lastrowid, PostgreSQL through RETURNING.
+_INSERT_EVENT = FastStatement({
+    "sqlite": insert(OrderEvent.__table__),
+    "postgresql": postgresql_insert(OrderEvent.__table__).returning(OrderEvent.__table__.c.id),
+})
 
 PENDING_PAYMENT = "pending_payment"
 AWAITING_ACCEPTANCE = "awaiting_acceptance"
@@ -91,8 +97,8 @@ def record(connection, order, *, actor: str, kind: str, reason: str = "",
     stamped `at` (default now).
 
     Written with one prebuilt INSERT (no ORM flush): history is append-only; the returned record is
-    what was written."""
+    what was written, with its `id`."""
     event = SimpleNamespace(order_id=order.id, actor=actor, kind=kind, from_status=from_status,
                             to_status=to_status, reason=reason, at=at or utcnow())
-    _INSERT_EVENT.execute(connection, vars(event))
+    event.id = _INSERT_EVENT.insert(connection, vars(event))
     return event

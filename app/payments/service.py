@@ -19,7 +19,8 @@ from ..errors import Conflict, NotFound
 from ..infra.fastsql import FastStatement
 from ..orders import state
 from ..orders.lifecycle import check_access, load_order
-from ..orders.models import ONLINE, PAID, REFUNDED, UNPAID, Order
+from ..orders.models import ONLINE, PAID, PICKUP, REFUNDED, UNPAID, Order
+from ..pickup import codes as pickup_codes
 from . import provider as providers
 from .models import PENDING, SUCCEEDED, Payment
 from .refunds import refund_payment
@@ -91,9 +92,13 @@ def apply_notification(provider_name: str, body: bytes, headers) -> tuple[str, s
         order = _ORDER_PAID.first(uow.connection, {"oid": paid.order_id, "now": utcnow()})
         if order is not None:
             state.ensure_legal(state.PENDING_PAYMENT, state.AWAITING_ACCEPTANCE, order.fulfilment)
-            state.record(uow.connection, order, actor=actor, kind="status", from_status=state.PENDING_PAYMENT,
-                         to_status=state.AWAITING_ACCEPTANCE, reason=f"支付成功 {paid.amount / 100:.2f} 元")
-            _announce_paid(uow, order)
+            now = utcnow()
+            event = state.record(uow.connection, order, actor=actor, kind="status",
+                                 from_status=state.PENDING_PAYMENT, to_status=state.AWAITING_ACCEPTANCE,
+                                 reason=f"支付成功 {paid.amount / 100:.2f} 元", at=now)
+            if order.fulfilment == PICKUP:
+                pickup_codes.issue_for_order(uow.connection, order.id, order.location_id, now)
+            _announce_paid(uow, order, event.id)
             return notification.out_trade_no, "paid"
         _refund_late_payment(uow, paid, actor)
         return notification.out_trade_no, "refunded"
@@ -120,7 +125,7 @@ def _refund_late_payment(uow, paid, actor: str) -> None:
         order.payment_status = REFUNDED
 
 
-def _announce_paid(uow, order) -> None:
-    common = dict(order_id=order.id, location_id=order.location_id, member_id=order.member_id)
+def _announce_paid(uow, order, event_id: int) -> None:
+    common = dict(order_id=order.id, location_id=order.location_id, member_id=order.member_id, event_id=event_id)
     uow.publish("order.new", **common)
     uow.publish("order.status", status=state.AWAITING_ACCEPTANCE, payment_status=PAID, **common)

@@ -130,8 +130,8 @@ def push(event: DomainEvent) -> None:
     elif event.name == "print.status":
         socketio.emit("print.status", payload, namespace=CLERK_NS, to=store_room(payload["store_id"]))
         socketio.emit("print.status", payload, namespace=CLERK_NS, to=HQ_ROOM)
-    elif event.name == "order.status" and payload.get("status") == "completed":
-        printing.auto_receipt_for_pickup(payload["order_id"])
+    elif event.name == "pickup.handed_over" and payload.get("completed"):
+        printing.auto_receipt_for_pickup(payload["order_id"])  # the clerk centre's hand-over (app/pickup)
 
 
 _registered_on = None

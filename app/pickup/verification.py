@@ -1,0 +1,337 @@
+"""Verifying a pickup code at the counter (核销): preview, then hand-over.
+
+Rules (SPEC "Pickup code", issue 10):
+- a code verifies only at its own store and only while the order waits for pickup; a paid order can be
+  handed over at whatever preparation step it is at (the steps it skipped are written to its history);
+- the hand-over is a conditional UPDATE of the code row on (status 'open', version): of two clerks
+  confirming at the same moment exactly one wins, the other is told who picked it up and when;
+- a clerk may hand over some lines (partial pickup): the rest stays open on the same code;
+- a pay-at-store order (到店付款) is paid at the counter, cash or card, as part of the hand-over;
+- typed-code guessing is throttled per clerk and per store; every attempt is audited.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from types import SimpleNamespace
+from typing import Callable
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm.attributes import set_committed_value
+
+from ..accounts.auth import Principal
+from ..accounts.models import CLERK, Member, Staff
+from ..clock import business_time, utcnow
+from ..infra.unit_of_work import unit_of_work
+from ..errors import Conflict, DomainError, Forbidden, TooManyRequests, ValidationFailed
+from ..infra.fastsql import FastStatement
+from ..orders import state
+from ..orders.lifecycle import load_order
+from ..orders.models import AT_STORE, PAID, PICKUP, UNPAID, OrderLine
+from ..payments.models import SUCCEEDED, Payment
+from ..stock import service as stock
+from . import codes
+from .models import OPEN, USED, VOID, PickupAttempt, PickupCode
+
+# Statuses in which a paid pickup order's goods can be handed over.
+OPEN_FOR_PICKUP = (state.AWAITING_ACCEPTANCE, state.ACCEPTED, state.READY_FOR_PICKUP)
+COUNTER_METHODS = {"cash": "现金", "card": "刷卡"}
+MAX_INPUT = 512
+
+_codes, _attempts, _lines = PickupCode.__table__, PickupAttempt.__table__, OrderLine.__table__
+_OPEN_BY_CODE = FastStatement(select(_codes).where(_codes.c.code == bindparam("c"), _codes.c.status == OPEN))
+_LATEST_BY_CODE = FastStatement(select(_codes).where(_codes.c.code == bindparam("c")).order_by(_codes.c.id.desc())
+                                .limit(1))
+_BY_ID = FastStatement(select(_codes).where(_codes.c.id == bindparam("id")))
+_HAND_OVER = FastStatement(
+    update(_codes).where(_codes.c.id == bindparam("cid"), _codes.c.status == OPEN, _codes.c.version == bindparam("v"))
+    .values(version=_codes.c.version + 1, status=bindparam("new_status"), handed_over_at=bindparam("now"),
+            handed_over_by=bindparam("staff"))
+)
+_TAKE_LINE = FastStatement(
+    update(_lines).where(_lines.c.id == bindparam("lid"), _lines.c.order_id == bindparam("oid"),
+                         _lines.c.handed_over_qty + bindparam("q") <= _lines.c.qty)
+    .values(handed_over_qty=_lines.c.handed_over_qty + bindparam("q"))
+)
+_AUDIT = FastStatement(insert(_attempts))
+_GUESSES_BY_STAFF = select(func.count()).select_from(_attempts).where(
+    _attempts.c.staff_id == bindparam("who"), _attempts.c.guess.is_(True), _attempts.c.at >= bindparam("since"))
+_GUESSES_AT_STORE = select(func.count()).select_from(_attempts).where(
+    _attempts.c.store_id == bindparam("store"), _attempts.c.guess.is_(True), _attempts.c.at >= bindparam("since"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    secret: str
+    qr_ttl_seconds: int = 24 * 3600
+    guesses_per_clerk: int = 10
+    guesses_per_store: int = 30
+    window_seconds: int = 600
+
+
+def settings_from(config) -> Settings:
+    return Settings(config["SECRET_KEY"], config["PICKUP_QR_TTL_SECONDS"], config["PICKUP_GUESSES_PER_CLERK"],
+                    config["PICKUP_GUESSES_PER_STORE"], config["PICKUP_GUESS_WINDOW_SECONDS"])
+
+
+# Checks other modules add before goods leave (the re-weigh settlement, say): each gets
+# (connection, order, [(line, qty)]) and raises a DomainError to refuse the hand-over.
+_handover_guards: list[Callable] = []
+
+
+def register_handover_guard(guard: Callable) -> None:
+    if guard not in _handover_guards:
+        _handover_guards.append(guard)
+
+
+class AlreadyPickedUp(Conflict):
+    code = "already_picked_up"
+
+
+class Refused(DomainError):
+    """A refusal that counts as a guess for the throttle (unknown code, another store's code)."""
+
+    def __init__(self, message: str, *, code: str, status: int):
+        super().__init__(message, code=code)
+        self.status = status
+
+
+@dataclass
+class Request:
+    raw: str
+    confirm: bool = False
+    lines: list[tuple[int, int]] | None = None  # (line id, qty); None: everything still open
+    payment: str | None = None  # cash | card, for a pay-at-store order
+
+
+def parse_request(body: dict) -> Request:
+    raw = body.get("code")
+    if not isinstance(raw, str) or not raw.strip() or len(raw) > MAX_INPUT:
+        raise ValidationFailed("请扫描或输入提货码", code="invalid_code_format")
+    confirm = body.get("confirm", False)
+    if not isinstance(confirm, bool):
+        raise ValidationFailed("confirm 必须是 true 或 false", code="invalid_confirm")
+    lines = body.get("lines")
+    if lines is not None:
+        lines = _parse_lines(lines)
+    payment = body.get("payment")
+    if payment is not None and payment not in COUNTER_METHODS:
+        raise ValidationFailed("payment 必须是 cash 或 card", code="invalid_payment_method")
+    return Request(raw.strip(), confirm, lines, payment)
+
+
+def _parse_lines(raw) -> list[tuple[int, int]]:
+    if not isinstance(raw, list) or not raw or len(raw) > 50:
+        raise ValidationFailed("lines 必须是非空数组 [{line_id, qty}]", code="invalid_lines")
+    taken: dict[int, int] = {}
+    for item in raw:
+        line_id = item.get("line_id") if isinstance(item, dict) else None
+        qty = item.get("qty") if isinstance(item, dict) else None
+        if not all(isinstance(v, int) and not isinstance(v, bool) and 0 < v < 2 ** 62 for v in (line_id, qty)):
+            raise ValidationFailed("lines 的每一项必须是 {line_id, qty},均为正整数", code="invalid_lines")
+        taken[line_id] = taken.get(line_id, 0) + qty
+    return list(taken.items())
+
+
+def verify(request: Request, who: Principal, settings: Settings) -> dict:
+    """Preview (confirm false) or hand over (confirm true). Every attempt is audited: a refused one in
+    a transaction of its own, since the refusal rolls the attempt's own back."""
+    if who.role != CLERK or who.store_id is None:
+        raise Forbidden("只有门店店员可以核销提货码", code="forbidden_role")
+    attempt = SimpleNamespace(staff_id=who.id, store_id=who.store_id, order_id=None, confirm=request.confirm,
+                              **_describe_input(request.raw))
+    try:
+        with unit_of_work() as uow:
+            _check_throttle(uow.connection, who, settings)
+            result = _verify(uow, request, who, settings, attempt)
+            _audit(uow.connection, attempt, outcome=result["outcome"], guess=False)
+        return result
+    except DomainError as exc:
+        with unit_of_work() as uow:
+            _audit(uow.connection, attempt, outcome=exc.code, guess=isinstance(exc, Refused))
+        raise
+
+
+def _describe_input(raw: str) -> dict:
+    typed = codes.normalise_typed(raw)
+    if typed is not None:
+        return {"input_kind": "typed", "input_hint": "…" + typed[-4:], "typed": typed}
+    return {"input_kind": "qr" if codes.is_qr(raw) else "other", "input_hint": "", "typed": None}
+
+
+def _check_throttle(connection, who: Principal, settings: Settings) -> None:
+    since = utcnow() - timedelta(seconds=settings.window_seconds)
+    mine = connection.execute(_GUESSES_BY_STAFF, {"who": who.id, "since": since}).scalar_one()
+    store = connection.execute(_GUESSES_AT_STORE, {"store": who.store_id, "since": since}).scalar_one()
+    if mine >= settings.guesses_per_clerk or store >= settings.guesses_per_store:
+        minutes = max(1, settings.window_seconds // 60)
+        raise TooManyRequests(f"提货码输错次数过多,请 {minutes} 分钟后再试,或扫描会员的提货二维码",
+                              code="too_many_attempts", details={"retry_after_seconds": settings.window_seconds})
+
+
+def _find_code(connection, request: Request, who: Principal, settings: Settings, attempt):
+    if attempt.typed is not None:
+        row = _OPEN_BY_CODE.first(connection, {"c": attempt.typed}) or _LATEST_BY_CODE.first(connection, {"c": attempt.typed})
+    elif codes.is_qr(request.raw):
+        try:
+            code_id, _store = codes.read_qr(settings.secret, request.raw)
+        except codes.InvalidCode:
+            raise Refused("二维码无效", code="invalid_code", status=404) from None
+        row = _BY_ID.first(connection, {"id": code_id})
+    else:
+        raise Refused("无法识别的提货码:请扫描会员的提货二维码或输入 12 位数字提货码", code="invalid_code", status=404)
+    if row is None:
+        raise Refused("提货码不存在,请核对后重试", code="invalid_code", status=404)
+    if row.store_id != who.store_id:
+        raise Refused("该提货码不属于本门店,请会员到下单门店提货", code="wrong_store", status=403)
+    return row
+
+
+def _verify(uow, request: Request, who: Principal, settings: Settings, attempt) -> dict:
+    connection = uow.connection
+    code = _find_code(connection, request, who, settings, attempt)
+    attempt.order_id = code.order_id
+    _refuse_unless_open(connection, code)
+    order = load_order(uow.session, code.order_id, lock=True)
+    # On PostgreSQL the lock may have waited for another clerk's hand-over: read the code again, so
+    # the loser is told who won (the conditional UPDATE below decides either way).
+    code = _BY_ID.first(connection, {"id": code.id})
+    _refuse_unless_open(connection, code)
+    if order.fulfilment != PICKUP or order.status not in OPEN_FOR_PICKUP:
+        raise Conflict(f"订单状态为「{state.LABELS.get(order.status, order.status)}」,不能提货",
+                       code="not_open_for_pickup", details={"status": order.status})
+    if order.payment_status != PAID and order.payment_method != AT_STORE:
+        raise Conflict("订单尚未支付", code="not_paid")
+    member = uow.session.get(Member, order.member_id) if order.member_id else None
+    if not request.confirm:
+        return {"outcome": "previewed", **_describe(order, code, member)}
+    handed = _hand_over(uow, order, code, request, who)
+    return {"outcome": "handed_over", **_describe(order, code, member, handed=handed)}
+
+
+def _refuse_unless_open(connection, code) -> None:
+    if code.status == USED:
+        raise _already_picked_up(connection, code)
+    if code.status == VOID:
+        raise Conflict("订单已关闭(已取消或已超时),提货码已失效", code="code_void")
+
+
+def _already_picked_up(connection, code) -> AlreadyPickedUp:
+    clerk = connection.execute(select(Staff.name, Staff.username).where(Staff.id == code.handed_over_by)).first()
+    name = (clerk.name or clerk.username) if clerk else "未知店员"
+    local = business_time(code.handed_over_at)
+    when = local.strftime("%H:%M") if business_time(utcnow()).date() == local.date() else local.strftime("%m-%d %H:%M")
+    return AlreadyPickedUp(f"该提货码已于 {when} 由店员 {name} 核销提货", details={
+        "picked_up_at": code.handed_over_at, "clerk": name, "order_id": code.order_id})
+
+
+def _hand_over(uow, order, code, request: Request, who: Principal) -> list[tuple]:
+    """Hand over the requested lines; returns [(line, qty)] handed over now."""
+    connection, now = uow.connection, utcnow()
+    taking = _lines_to_hand_over(order, request.lines)
+    completes = all(line.qty - line.handed_over_qty == qty for line, qty in taking) and \
+        len(taking) == sum(1 for line in order.lines if line.handed_over_qty < line.qty)
+    for guard in _handover_guards:
+        guard(connection, order, taking)
+    # The race is decided here: the loser updates no row.
+    if _HAND_OVER.execute(connection, {"cid": code.id, "v": code.version, "new_status": USED if completes else OPEN,
+                                       "now": now, "staff": who.id}) != 1:
+        latest = _BY_ID.first(connection, {"id": code.id})
+        if latest.status == USED:
+            raise _already_picked_up(connection, latest)
+        raise Conflict("其他店员刚刚办理了该订单的提货,请重新扫码查看", code="handover_raced")
+    if order.payment_status == UNPAID:
+        _take_counter_payment(uow, order, request.payment, who)
+    _record_implied_steps(connection, order, who)
+    for line, qty in taking:
+        if _TAKE_LINE.execute(connection, {"lid": line.id, "oid": order.id, "q": qty}) != 1:
+            raise Conflict("提货数量超过剩余数量", code="qty_exceeds_remaining", details={"line_id": line.id})
+        # The ORM copy follows the row without becoming a change to flush.
+        set_committed_value(line, "handed_over_qty", line.handed_over_qty + qty)
+    stock.commit(connection, order.location_id, [(line.product_id, qty) for line, qty in taking])
+    summary = "、".join(f"{line.name}×{qty}" for line, qty in taking)
+    if completes:
+        event = state.transition(connection, order, state.COMPLETED, actor=who.actor, reason=f"提货核销:{summary}")
+    else:
+        event = state.record(connection, order, actor=who.actor, kind="partial_pickup", reason=f"部分提货:{summary}")
+    _announce(uow, order, event, who, taking, completes)
+    return taking
+
+
+def _lines_to_hand_over(order, requested) -> list[tuple]:
+    open_lines = {line.id: line for line in order.lines if line.handed_over_qty < line.qty}
+    if requested is None:
+        return [(line, line.qty - line.handed_over_qty) for line in open_lines.values()]
+    taking = []
+    for line_id, qty in requested:
+        line = open_lines.get(line_id)
+        if line is None:
+            raise ValidationFailed("该商品行不属于此订单或已全部提走", code="invalid_line", details={"line_id": line_id})
+        if qty > line.qty - line.handed_over_qty:
+            raise ValidationFailed("提货数量超过剩余数量", code="qty_exceeds_remaining",
+                                   details={"line_id": line_id, "remaining": line.qty - line.handed_over_qty})
+        taking.append((line, qty))
+    return taking
+
+
+def _take_counter_payment(uow, order, method: str | None, who: Principal) -> None:
+    """到店付款: the whole order is paid at the first hand-over, in cash or by card."""
+    if method is None:
+        raise ValidationFailed(f"该订单到店付款,请先收款 {order.total / 100:.2f} 元(payment: cash 或 card)",
+                               code="payment_required", details={"amount_due": order.total})
+    now = utcnow()
+    if order.total > 0:
+        uow.session.add(Payment(order_id=order.id, provider=f"store_{method}", out_trade_no=f"CTR{order.id}",
+                                provider_txn_id=f"{who.actor}", amount=order.total, status=SUCCEEDED,
+                                created_at=now, paid_at=now))
+    order.payment_status = PAID
+    state.record(uow.connection, order, actor=who.actor, kind="payment",
+                 reason=f"到店付款({COUNTER_METHODS[method]}){order.total / 100:.2f} 元")
+
+
+def _record_implied_steps(connection, order, who: Principal) -> None:
+    """A paid order handed over before the store accepted or packed it: the history shows those steps."""
+    if order.status == state.AWAITING_ACCEPTANCE:
+        state.transition(connection, order, state.ACCEPTED, actor=who.actor, reason="提货时补记:接单")
+    if order.status == state.ACCEPTED:
+        state.transition(connection, order, state.READY_FOR_PICKUP, actor=who.actor, reason="提货时补记:备货完成")
+
+
+def _announce(uow, order, event, who: Principal, taking, completes: bool) -> None:
+    uow.publish("order.status", order_id=order.id, status=order.status, location_id=order.location_id,
+                member_id=order.member_id, payment_status=order.payment_status, event_id=event.id,
+                pickup="completed" if completes else "partial")
+    uow.publish("pickup.handed_over", order_id=order.id, location_id=order.location_id, member_id=order.member_id,
+                event_id=event.id, staff_id=who.id, clerk=who.name, completed=completes,
+                lines=[{"line_id": line.id, "sku": line.sku, "name": line.name, "qty": qty} for line, qty in taking])
+
+
+def _describe(order, code, member, handed=None) -> dict:
+    amount_due = order.total if order.payment_status == UNPAID and order.payment_method == AT_STORE else 0
+    data = {
+        "order": {"id": order.id, "number": order.number, "status": order.status,
+                  "status_label": state.LABELS.get(order.status, order.status), "payment_method": order.payment_method,
+                  "payment_status": order.payment_status, "total": order.total, "created_at": order.created_at,
+                  "note": order.note},
+        "member": {"name": member.name if member else order.contact_name, "phone": _masked(member.phone if member else order.contact_phone)},
+        "lines": [{"line_id": line.id, "sku": line.sku, "name": line.name, "qty": line.qty,
+                   "handed_over_qty": line.handed_over_qty, "remaining": line.qty - line.handed_over_qty,
+                   "unit_price": line.unit_price, "line_total": line.line_total,
+                   "standard_weight_g": line.standard_weight_g} for line in order.lines],
+        "amount_due": amount_due,
+    }
+    if handed is not None:
+        data["handed_over"] = [{"line_id": line.id, "qty": qty} for line, qty in handed]
+        data["completed"] = order.status == state.COMPLETED
+    return data
+
+
+def _masked(phone: str) -> str:
+    return phone[:3] + "****" + phone[-4:] if phone and len(phone) >= 8 else phone or ""
+
+
+def _audit(connection, attempt, *, outcome: str, guess: bool) -> None:
+    _AUDIT.execute(connection, {"at": utcnow(), "staff_id": attempt.staff_id, "store_id": attempt.store_id,
+                                "order_id": attempt.order_id, "input_kind": attempt.input_kind,
+                                "input_hint": attempt.input_hint, "confirm": attempt.confirm,
+                                "outcome": outcome[:32], "guess": guess})

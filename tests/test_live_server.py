@@ -19,7 +19,9 @@ from .helpers import race
 from .live_server import LiveServer
 
 REDIS_URL = __import__("os").environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-E2E_DB = "storelink_e2e"
+# Named after the test database, so suites run side by side against one server (test_a, test_b) never
+# drop each other's live-server database.
+E2E_DB = f"{make_url(PG_URL).database}_e2e"
 
 
 def _fresh_postgres_database() -> str:

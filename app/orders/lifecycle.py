@@ -117,8 +117,8 @@ def confirm_receipt(order_id: int, who: Principal) -> Order:
                                     details={"from": order.status, "to": state.COMPLETED})
         if order.payment_status != PAID:
             raise Forbidden("货到付款订单由配送员收款后完成", code="cod_confirm_by_courier")
-        state.transition(uow.connection, order, state.COMPLETED, actor=who.actor, reason="会员确认收货")
-        _announce(uow, order)
+        event = state.transition(uow.connection, order, state.COMPLETED, actor=who.actor, reason="会员确认收货")
+        _announce(uow, order, event.id)
     return order
 
 

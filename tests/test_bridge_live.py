@@ -121,8 +121,13 @@ def test_two_workers_relay_readings_and_revoke_across_redis(tmp_path):
         bridge = BridgeProcess(tmp_path, first.url, token, scale=str(scale.path), protocol="continuous").start()
         assert wait_until(lambda: device(second, hq, device_id)["online"]), bridge.log()
         clerk = ClerkListener(second.url, clerk_token)
-        scale.write(b"ST,GS,+  2.500kg\r\n")
-        assert clerk.wait_for(reading_of(2500)), f"{bridge.log()}\n{first.log()}\n{second.log()}"
+        # A worker subscribes to the message queue when its first Socket.IO client connects, a moment
+        # after that client is in: the scale streams, as real ones do, until a reading comes across.
+        for _ in range(50):
+            scale.write(b"ST,GS,+  2.500kg\r\n")
+            if clerk.wait_for(reading_of(2500), timeout=0.2):
+                break
+        assert clerk.wait_for(reading_of(2500), timeout=1), f"{bridge.log()}\n{first.log()}\n{second.log()}"
 
         assert api(second, "POST", f"/hq/devices/{device_id}/revoke", hq).status_code == 200
         assert wait_until(lambda: "disconnected" in bridge.log().split("connected to")[-1]), first.log()

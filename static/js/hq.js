@@ -164,10 +164,12 @@
   }
 
   function revokeDevice(d) {
-    if (!window.confirm('撤销「' + d.name + '」后它将立即断开且无法再连接,确定撤销?')) return;
-    SL.api('POST', '/hq/devices/' + d.id + '/revoke').then(function () {
-      SL.toast('已撤销');
-      refresh();
+    SL.confirm('撤销「' + d.name + '」后它将立即断开且无法再连接。', {title: '撤销硬件桥', ok: '撤销'}).then(function (yes) {
+      if (!yes) return;
+      SL.api('POST', '/hq/devices/' + d.id + '/revoke').then(function () {
+        SL.toast('已撤销');
+        refresh();
+      });
     });
   }
 

@@ -108,7 +108,8 @@ def document() -> dict:
         "info": {"title": "StoreLink 门店通 API", "version": "1.0.0"},
         "servers": [{"url": "/api/v1"}],
         "paths": DEVICE_PATHS | {
-            "/auth/login": {"post": _op("Log in with phone (member) or username (staff)", body={
+            "/auth/login": {"post": _op("Log in with phone (member) or username (staff); 429 with Retry-After when throttled",
+                                        errors=(400, 401, 403, 404, 409, 422, 429), body={
                 "type": "object", "required": ["password"],
                 "properties": {"phone": {"type": "string"}, "username": {"type": "string"}, "password": {"type": "string"}}})},
             "/auth/register": {"post": _op("Register a member with a mobile number; answers like login", ok=201, body={
@@ -138,6 +139,13 @@ def document() -> dict:
                                                            params=(_path_id("message_id"),))},
             "/me/messages/read-all": {"post": _op("Mark every message read", roles=["member"])},
             "/auth/me": {"get": _op("The caller's role and store", roles=["member", "clerk", "courier", "hq"])},
+            "/auth/password": {"post": _op("Change the caller's password; every earlier token is revoked, a fresh one returned",
+                                           roles=["member", "clerk", "courier", "hq"], errors=(400, 401, 403, 404, 409, 422, 429), body={
+                "type": "object", "required": ["old_password", "new_password"],
+                "properties": {"old_password": {"type": "string", "minLength": 1, "maxLength": 200},
+                               "new_password": {"type": "string", "minLength": 8, "maxLength": 200}}})},
+            "/hq/staff/{staff_id}/deactivate": {"post": _op("Take a staff account out of service: its tokens are refused, its sockets closed",
+                                                            roles=["hq"], params=(_path_id("staff_id"),))},
             "/products": {"get": _op("Catalogue with available stock", params=(_query("location_id", {"type": "integer"}), _query("category", {"type": "string"})))},
             "/stores": {"get": _op("Stores and warehouses", params=(_query("kind", {"enum": ["store", "warehouse"]}),))},
             "/stores/match": {"post": _op("Address → delivering store and reason", body={
@@ -149,7 +157,7 @@ def document() -> dict:
                            params=(_query("limit", {"type": "integer"}), _query("before_id", {"type": "integer"}), _query("status", {"type": "string"}))),
             },
             "/orders/{order_id}": {"get": _op("Order detail with its event history", roles=["member", "clerk", "courier", "hq"], ok_schema=ORDER, params=id_param)},
-            "/orders/{order_id}/pay": {"post": _op("Start a payment; returns the provider's pay URL", roles=["member"], params=id_param)},
+            "/orders/{order_id}/pay": {"post": _op("Start a payment; returns the provider's pay URL (503 payment_unavailable when no provider is configured)", roles=["member"], params=id_param, errors=(400, 401, 403, 404, 409, 422, 503))},
             "/orders/{order_id}/cancel": {"post": _op("Cancel (refunds a paid order)", roles=["member", "hq"], body=REASON, ok_schema=ORDER, params=id_param)},
             "/orders/{order_id}/pickup-qr.png": {"get": {**_op("The pickup QR (a signed, expiring token) of the member's own paid pickup order", roles=["member"], params=id_param, errors=(401, 403, 404, 409)),
                                                           "responses": {"200": {"description": "PNG image", "content": {"image/png": {}}}, **{str(s): {"description": "error", "content": {"application/json": {"schema": ERROR}}} for s in (401, 403, 404, 409)}}}},

@@ -6,7 +6,7 @@ from ..errors import NotFound
 from ..extensions import db
 from ..orders import lifecycle, queries, state
 from . import bp, optional_int_arg, optional_json_body, optional_text, principal, require
-from .serializers import order_dict, orders_json
+from .serializers import order_dict
 
 QUEUE_STATUSES = (state.AWAITING_ACCEPTANCE, state.ACCEPTED, state.READY_FOR_PICKUP, state.READY_TO_SHIP)
 
@@ -21,7 +21,7 @@ def clerk_queue():
         location_id=who.store_id if not who.is_hq else optional_int_arg("store_id", minimum=1),
         after_id=optional_int_arg("after_id", minimum=0), limit=200, oldest_first=True,
     )
-    return jsonify(orders=orders_json(orders))
+    return jsonify(orders=[order_dict(o) for o in orders])
 
 
 @bp.post("/clerk/orders/<int:order_id>/<action>")

@@ -4,8 +4,8 @@ A device is a store PC's bridge; only the SHA-256 of its token is stored, and a 
 its row (revoked_at) so its jobs stay attributable. Print jobs are durable: queued until the bridge
 acknowledges them printed, failed or expired; dedupe_key keeps automatic jobs to one per order.
 
-Revision ID: 0005
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-11-22 09:24:14.889170
 
 """
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0005'
-down_revision = '0004'
+revision = '0006'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

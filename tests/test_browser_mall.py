@@ -216,13 +216,21 @@ def test_shopper_registers_orders_pays_and_follows_orders_live(browser, live_ser
     browser.select("#region-district", text="玄武区")
     browser.select("#region-street", text="梅园新村街道")
     browser.fill("#address-detail", "长江路 292 号")
-    browser.fill("#address-contact-phone", phone)
+    browser.fill("#address-contact-phone", "1234")
     browser.wait_visible("#method-change")
     assert "总仓快递" in browser.find("#method-change").text and browser.find("#quote-method").text == "总仓快递"
     assert not browser.find("#place-order").is_enabled()
+    browser.js("document.getElementById('method-change').scrollIntoView({block: 'center'})")
     _check_phone_page(browser, "mall-checkout-method-change")
     browser.click("#accept-change")
     browser.wait(lambda _: browser.find("#place-order").is_enabled(), 5, "submit enabled once accepted")
+    browser.click("#place-order")  # a wrong phone number is pointed out next to its field
+    browser.wait_text("#address-contact-phone-error", "11 位手机号")
+    assert "/checkout" in browser.driver.current_url
+    browser.js("document.getElementById('address-contact-phone').scrollIntoView({block: 'center'})")
+    browser.screenshot("mall-checkout-field-error")
+    browser.fill("#address-contact-phone", phone)
+    assert browser.find("#address-contact-phone-error").text == ""
 
     # Left unpaid (back from the provider without paying): time left, then cancelled.
     browser.click("#place-order")

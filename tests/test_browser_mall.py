@@ -178,6 +178,7 @@ def test_shopper_registers_orders_pays_and_follows_orders_live(browser, live_ser
     browser.wait(lambda d: re.search(r"/orders/\d+/pickup$", d.current_url), 15, "the pickup page")
     browser.wait_visible("#pickup-code")
     assert "待接单" in browser.find("#pickup-status").text
+    assert "到店付款 ¥19.90" in browser.find("#pickup-pay-at-store").text
     _check_phone_page(browser, "mall-pickup-at-store")
 
     # At the counter the clerk types the code and takes the cash: the member's page shows it collected.

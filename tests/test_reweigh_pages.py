@@ -101,3 +101,76 @@ def test_member_sees_the_top_up_live_and_pays_it(make_browser, live_server):
     statement = _call(live_server, "GET", f"/orders/{order_id}/weighings", member)
     assert (statement["all_settled"], statement["totals"]["collected"]) == (True, 496)
     assert browser.console_errors() == []
+
+
+class ContinuousScale:
+    """A continuous-output scale on a pseudo-terminal: sends its current frame five times a second, as a
+    real one does, until stopped."""
+
+    def __init__(self, pty_scale):
+        import threading
+
+        self.pty, self.frame, self._stop = pty_scale, None, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def show(self, frame: bytes):
+        self.frame = frame
+
+    def _run(self):
+        while not self._stop.wait(0.2):
+            if self.frame:
+                try:
+                    self.pty.write(self.frame)
+                except OSError:
+                    pass
+
+    def stop(self):
+        self._stop.set()
+        self._thread.join(2)
+
+
+def test_a_frame_on_the_scales_pty_is_captured_on_the_reweigh_screen(make_browser, live_server, tmp_path):
+    """End to end, each part its own process: the real server, the real bridge daemon reading a scale on a
+    pseudo-terminal, and the clerk's screen in headless Chromium: only a stable reading can be captured, and
+    it settles to the right refund."""
+    from .bridge_harness import BridgeProcess, PtyScale, device, register_bridge, wait_until
+
+    order_id, member, clerk = ready_pickup_order(live_server)
+    store_id = _call(live_server, "GET", "/auth/me", clerk)["store_id"]
+    hq = live_server.login(username="admin")
+    device_id, token = register_bridge(live_server, hq, store_id, name="称重台")
+    pty = PtyScale(tmp_path)
+    scale = ContinuousScale(pty)
+    bridge = BridgeProcess(tmp_path, live_server.url, token, scale=str(pty.path), protocol="continuous").start()
+    try:
+        assert wait_until(lambda: (d := device(live_server, hq, device_id))["online"] and d["scale"]
+                          and d["scale"]["state"] == "online"), bridge.log()
+        browser = make_browser()
+        clerk_logs_in(browser, order_id)
+        scale.show(b"US,GS,+  1.380kg\r\n")  # the chicken still settling on the plate
+        browser.wait_text(".rw-scale__state", "称重中", timeout=15)
+        browser.wait_text(".rw-scale__weight", "1380 g")
+        assert browser.find(".rw-capture-scale").get_attribute("disabled") is not None  # not while in motion
+        browser.screenshot("reweigh-clerk-scale-moving")
+        scale.show(b"ST,GS,+  1.420kg\r\n")
+        browser.wait_text(".rw-scale__state", "稳定")
+        browser.wait_text(".rw-scale__weight", "1420 g")
+        browser.wait(lambda _: browser.find(".rw-capture-scale").get_attribute("disabled") is None, 5,
+                     "capture enabled on a stable reading")
+        browser.screenshot("reweigh-clerk-scale-stable")
+        browser.click(".rw-capture-scale")
+        browser.wait_text(".rw-result", "实称 1420 g(电子秤)")
+        browser.wait_text(".rw-result__diff", "应退 ¥4.78")
+        browser.click("#rw-choice-refund")
+        browser.wait_text("#rw-footer", "可以交付")
+        browser.screenshot("reweigh-clerk-scale-refunded")
+        assert browser.horizontal_overflow() == 0 and browser.console_errors() == []
+    finally:
+        scale.stop()
+        bridge.stop()
+        pty.close()
+    statement = _call(live_server, "GET", f"/orders/{order_id}/weighings", member)
+    weighing = statement["lines"][0]["weighing"]
+    assert (weighing["source"], weighing["device_id"], weighing["weight_g"]) == ("scale", device_id, 1420)
+    assert statement["totals"]["refunded"] == 478

@@ -526,3 +526,22 @@ def test_racing_weighings_leave_one_current_weighing(app, client, deferred):
         statuses = [w.status for w in db.session.execute(select(LineWeighing)).scalars()]
         db.session.remove()
     assert sorted(statuses) == ["open"] + ["superseded"] * 7
+
+
+def test_the_printed_receipt_shows_ordered_weighed_and_settled(app, client, deferred):
+    from .test_devices import events, online_bridge
+
+    chain = build_chain(app)
+    _, _, bridge = online_bridge(app, client, chain)
+    oid = ready_order(app, client, chain, deferred, [("CHICKEN", 2)])
+    weigh(client, chain, oid, {"CHICKEN": 1100}, source="scale")
+    settle(client, chain, oid, "CHICKEN", "add_goods", sku="MILK")
+    code = get_order(client, chain, oid)["pickup"]["code"]
+    r = client.post(VERIFY, json={"code": code, "confirm": True}, headers=chain.h("clerkA"))
+    assert r.status_code == 200, r.json
+    [job] = events(bridge, "/bridge", "print.job")  # the receipt printed by itself at the hand-over
+    notes = job["document"]["notes"]
+    start = notes.index("称重补退(多退少补):")
+    assert notes[start + 1:start + 5] == ["烧鸡 ×2  应 1500g  已付 89.70", "  实称 1100g(秤)  差额 -23.92",
+                                          "  增补商品", "  增补 鲜牛奶 ×1"]
+    assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (49, 0)  # the added milk left too

@@ -159,7 +159,7 @@ def confirm_receipt(order_id: int, who: Principal) -> OrderRecord:
         if order.fulfilment == PICKUP or order.status != state.SHIPPED:
             raise IllegalTransition(f"订单状态为「{state.LABELS[order.status]}」,不能确认收货",
                                     details={"from": order.status, "to": state.COMPLETED})
-        if order.payment_status != PAID:
+        if order.payment_status not in (PAID, PARTIALLY_REFUNDED):  # partially: a re-weighing refund
             raise Forbidden("货到付款订单由配送员收款后完成", code="cod_confirm_by_courier")
         return _announce(uow, *state.transition(uow, order, state.COMPLETED, actor=who.actor, reason="会员确认收货"))
 

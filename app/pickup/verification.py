@@ -26,7 +26,7 @@ from ..errors import Conflict, DomainError, Forbidden, TooManyRequests, Validati
 from ..infra.fastsql import FastStatement
 from ..orders import state
 from ..orders.lifecycle import load_order
-from ..orders.models import AT_STORE, PAID, PICKUP, UNPAID
+from ..orders.models import AT_STORE, PAID, PARTIALLY_REFUNDED, PICKUP, UNPAID
 from ..payments.service import record_counter_payment
 from ..stock import service as stock
 from ..weighing.gate import amount_due as weighing_amount_due
@@ -195,7 +195,8 @@ def _verify(uow, request: Request, who: Principal, settings: Settings, attempt) 
     if order.fulfilment != PICKUP or order.status not in OPEN_FOR_PICKUP:
         raise Conflict(f"订单状态为「{state.LABELS.get(order.status, order.status)}」,不能提货",
                        code="not_open_for_pickup", details={"status": order.status})
-    if order.payment_status != PAID and order.payment_method != AT_STORE:
+    # Partially refunded: paid, and a re-weighed line's shortfall refunded already.
+    if order.payment_status not in (PAID, PARTIALLY_REFUNDED) and order.payment_method != AT_STORE:
         raise Conflict("订单尚未支付", code="not_paid")
     member = uow.session.get(Member, order.member_id) if order.member_id else None
     if not request.confirm:

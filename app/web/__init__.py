@@ -52,6 +52,11 @@ def pickup_page(order_id: int):
     return render_page("mall")
 
 
+@bp.get("/hq")
+def hq():
+    return render_page("hq")
+
+
 @bp.get("/clerk/orders/<int:order_id>/reweigh")
 def clerk_reweigh(order_id: int):
     """The clerk's re-weigh screen (称重补退) for one order; it shares the clerk centre's login."""

@@ -86,3 +86,10 @@ def receipt_lines(connection, order) -> list[str]:
     if data["amount_due"] is not None:
         out.append(f"应收合计 {data['amount_due'] / 100:.2f}")
     return out
+
+
+def receipt_section(connection, order) -> list[str]:
+    """The printed receipt's re-weighing lines, headed; nothing when no line was weighed."""
+    if not any(entry["weighing"] for entry in statement(connection, order)["lines"]):
+        return []
+    return ["称重补退(多退少补):", *receipt_lines(connection, order)]

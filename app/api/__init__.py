@@ -146,4 +146,4 @@ def register_error_handlers(app) -> None:
         return "服务器内部错误", 500
 
 
-from . import auth, catalog, hq, member, orders, payments, pickup, regions, staff, openapi  # noqa: E402,F401  (routes register on bp)
+from . import auth, catalog, devices, hq, member, orders, payments, pickup, regions, staff, openapi  # noqa: E402,F401  (routes register on bp)

@@ -63,13 +63,51 @@ PICKUP_VERIFY = {
 REASON = {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}}}
 
 
+DEVICE = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "store_id": {"type": "integer"}, "name": {"type": "string"},
+    "token_hint": {"type": "string"}, "online": {"type": "boolean"}, "revoked": {"type": "boolean"},
+    "last_seen_at": {"type": ["string", "null"]}, "scale": {"type": ["object", "null"]}, "printers": {"type": "array"}}}
+PRINT_JOB = {"type": "object", "properties": {
+    "job_id": {"type": "integer"}, "order_id": {"type": ["integer", "null"]}, "device_id": {"type": "integer"},
+    "kind": {"enum": ["receipt", "pickup_ticket", "delivery_note", "drawer_kick"]},
+    "status": {"enum": ["queued", "printed", "failed", "expired"]}, "error": {"type": "string"}}}
+JOB_STATUS_QUERY = _query("status", {"enum": ["queued", "printed", "failed", "expired"]})
+# Hardware bridges and print jobs (the bridges themselves speak Socket.IO on /bridge, see README).
+DEVICE_PATHS = {
+    "/hq/devices": {
+        "post": _op("Register a hardware bridge for a store; its token is in this answer only", roles=["hq"], ok=201,
+                    body={"type": "object", "required": ["store_id", "name"], "properties": {
+                        "store_id": {"type": "integer"}, "name": {"type": "string", "maxLength": 50}}},
+                    ok_schema={"type": "object", "properties": {"device": DEVICE, "token": {"type": "string"}}}),
+        "get": _op("Every bridge, online or not, with its scale and printers", roles=["hq"],
+                   params=(_query("store_id", {"type": "integer"}),)),
+    },
+    "/hq/devices/{device_id}/revoke": {"post": _op("Revoke a bridge's token; its open connection is cut at once",
+                                                   roles=["hq"], params=(_path_id("device_id"),))},
+    "/hq/print-jobs": {"get": _op("Recent print jobs of the chain (or a store)", roles=["hq"],
+                                  params=(_query("store_id", {"type": "integer"}), JOB_STATUS_QUERY))},
+    "/clerk/devices": {"get": _op("The store's bridges", roles=["clerk", "hq"])},
+    "/clerk/print-jobs": {"get": _op("The store's recent print jobs", roles=["clerk", "hq"], params=(JOB_STATUS_QUERY,))},
+    "/clerk/orders/{order_id}/print": {"post": _op(
+        "Print or reprint an order's receipt, pickup ticket or delivery note on the store's bridge", roles=["clerk", "hq"],
+        ok=202, body={"type": "object", "properties": {"kind": {"enum": ["receipt", "pickup_ticket", "delivery_note"],
+                                                               "default": "receipt"}}},
+        ok_schema={"type": "object", "properties": {"job": PRINT_JOB}}, params=(_path_id(),))},
+    "/clerk/drawer/open": {"post": _op("Kick the store's cash drawer open", roles=["clerk"], ok=202)},
+    "/clerk/devices/{device_id}/scale/{command}": {"post": _op(
+        "Zero, tare or clear the tare of the store's scale (protocols with commands, e.g. Toledo 8217)",
+        roles=["clerk", "hq"], ok=202, params=(_path_id("device_id"), {"name": "command", "in": "path", "required": True,
+                                                                        "schema": {"enum": ["zero", "tare", "clear_tare"]}}))},
+}
+
+
 def document() -> dict:
     id_param = (_path_id(),)
     return {
         "openapi": "3.1.0",
         "info": {"title": "StoreLink 门店通 API", "version": "1.0.0"},
         "servers": [{"url": "/api/v1"}],
-        "paths": {
+        "paths": DEVICE_PATHS | {
             "/auth/login": {"post": _op("Log in with phone (member) or username (staff); 429 with Retry-After when throttled",
                                         errors=(400, 401, 403, 404, 409, 422, 429), body={
                 "type": "object", "required": ["password"],

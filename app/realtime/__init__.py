@@ -17,6 +17,7 @@ from ..events import DomainEvent, subscribe
 from ..extensions import socketio
 
 CLERK_NS, MEMBER_NS = "/clerk", "/member"
+HQ_ROOM = "hq"
 log = logging.getLogger(__name__)
 
 
@@ -53,6 +54,8 @@ class ClerkNamespace(Namespace):
             return False  # refused: Socket.IO tells the client the connection was rejected
         if who.store_id is not None:
             join_room(store_room(who.store_id))
+        if who.is_hq:
+            join_room(HQ_ROOM)  # chain-wide notices (print failures)
         join_room(account_room(who.kind, who.id))
         return True
 
@@ -125,14 +128,18 @@ def push(event: DomainEvent) -> None:
             socketio.emit("order.status", payload, namespace=MEMBER_NS, to=member_room(payload["member_id"]))
 
 
-_registered = False
+_registered_on = None
 
 
 def init_realtime() -> None:
-    """Register namespaces and the event pusher once per process (create_app may run many times in tests)."""
-    global _registered
-    if not _registered:
+    """Register namespaces on the current Socket.IO server (each create_app makes a new one: tests
+    create many apps) and the event pusher once per process."""
+    global _registered_on
+    if _registered_on is not socketio.server:
         socketio.on_namespace(ClerkNamespace(CLERK_NS))
         socketio.on_namespace(MemberNamespace(MEMBER_NS))
-        _registered = True
+        _registered_on = socketio.server
     subscribe(push)
+    from .bridge import init_bridge
+
+    init_bridge()

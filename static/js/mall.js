@@ -571,7 +571,10 @@
         api('POST', '/stores/pickup-options', request).then(function (data) {
           list.innerHTML = '';
           if (!c.storeId || !data.stores.some(function (s) { return s.id === c.storeId; })) {
-            var first = data.stores.filter(function (s) { return s.has_all; })[0] || data.stores[0];
+            // The store the shopper browsed, if it holds the cart; else the first (nearest) that does.
+            var holding = data.stores.filter(function (s) { return s.has_all; });
+            var browsed = holding.filter(function (s) { return s.id === state.storeId; })[0];
+            var first = browsed || holding[0] || data.stores[0];
             c.storeId = first ? first.id : null;
           }
           data.stores.forEach(function (s) {

@@ -2,13 +2,10 @@
 bridge lays them out for its paper (hardware_bridge/printing/render.py reads this shape)."""
 from __future__ import annotations
 
-from sqlalchemy.orm import object_session
-
 from ..clock import business_time
 from ..locations.models import Location
 from ..orders import state
-from ..orders.models import PAID, PARTIALLY_REFUNDED, PICKUP, Order
-from ..weighing.statement import receipt_section
+from ..orders.models import PAID, PARTIALLY_REFUNDED, PICKUP
 
 FULFILMENT_LABELS = {"pickup": "门店自提", "store_delivery": "门店配送", "express": "总仓发货"}
 PAYMENT_LABELS = {"online": "在线支付", "cod": "货到付款"}
@@ -22,7 +19,9 @@ def masked_phone(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else phone
 
 
-def order_document(order: Order, store: Location | None, kind: str) -> dict:
+def order_document(order, store: Location | None, kind: str, weighing: list[str] = ()) -> dict:
+    """`weighing`: the receipt's re-weighing lines (weighing.statement.receipt_section), if any."""
+    """`order`: an OrderRecord with its lines (orders.queries.order)."""
     meta = [["单号", order.number], ["时间", business_time(order.created_at).strftime("%Y-%m-%d %H:%M")],
             ["方式", FULFILMENT_LABELS.get(order.fulfilment, order.fulfilment)],
             ["状态", state.LABELS.get(order.status, order.status)]]
@@ -51,7 +50,7 @@ def order_document(order: Order, store: Location | None, kind: str) -> dict:
         document["notes"].append("请凭提货码到店提货")
     if kind in ("receipt", "delivery_note"):
         # Fresh goods re-weighed at the store: ordered, weighed, difference, how settled.
-        document["notes"].extend(receipt_section(object_session(order).connection(), order))
+        document["notes"].extend(weighing)
     if kind == "delivery_note":
         document["notes"].append("签收人:__________")
     return document

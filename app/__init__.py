@@ -21,6 +21,7 @@ from .infra.json_provider import OrjsonProvider
 # Models must be imported so metadata (and Alembic) see every table.
 from .accounts import models as _accounts  # noqa: F401
 from .catalog import models as _catalog  # noqa: F401
+from .devices import models as _devices  # noqa: F401
 from .locations import models as _locations  # noqa: F401
 from .orders import models as _orders  # noqa: F401
 from .payments import models as _payments  # noqa: F401
@@ -57,6 +58,7 @@ def create_app(config: dict | None = None) -> Flask:
     _register_payment_providers(app)
 
     from .api import bp as api_bp, register_error_handlers
+    from .payments import provider as payment_provider
     from .payments.sandbox_web import bp as sandbox_bp
     from .realtime import init_realtime
     from .web import bp as web_bp
@@ -64,7 +66,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.register_blueprint(api_bp)
-    app.register_blueprint(sandbox_bp)
+    if payment_provider.registered("sandbox"):
+        app.register_blueprint(sandbox_bp)  # its pay page confirms payments for free: never in production
     app.register_blueprint(web_bp)
     register_error_handlers(app)
     _subscribe_message_centre()  # before the pushes: a member told of a change finds its message
@@ -105,6 +108,16 @@ def _register_payment_providers(app: Flask) -> None:
     from .payments.sandbox import SandboxProvider
     from .jobs import spawn_in_app
 
+    if app.config["PRODUCTION"] and not app.config["ALLOW_SANDBOX_PAYMENTS"]:
+        # The sandbox confirms any payment at the press of a button: in production it would hand
+        # out goods for free. A registry entry from an earlier app in this process goes too.
+        provider.unregister(SandboxProvider.name)
+        app.logger.warning("production mode: the sandbox payment provider is NOT registered (no pay page, its "
+                           "notifications refused); ALLOW_SANDBOX_PAYMENTS=1 allows it for a staging system")
+        return
+    if app.config["PRODUCTION"]:
+        app.logger.warning("production mode with ALLOW_SANDBOX_PAYMENTS=1: the sandbox payment provider is "
+                           "registered and confirms payments without money; staging systems only")
     secret = app.config["SANDBOX_PAYMENT_SECRET"] or hmac.new(
         app.config["SECRET_KEY"].encode(), b"sandbox-payment-provider", hashlib.sha256
     ).hexdigest()

@@ -1,5 +1,6 @@
 from flask import current_app, jsonify, request
 
+from ..accounts import revocation
 from ..accounts.auth import authenticate
 from ..accounts.registration import parse_registration, register_member
 from ..extensions import db
@@ -26,3 +27,14 @@ def register():
 @bp.get("/auth/me")
 def me():
     return jsonify(principal().to_dict())
+
+
+@bp.post("/auth/password")
+def change_password():
+    """The caller's new password; every token issued before stops working, a fresh one is returned."""
+    body = json_body()
+    who = revocation.change_password(principal(), body.get("old_password"), body.get("new_password"),
+                                     throttle=current_app.extensions["storelink_login_throttle"],
+                                     address=request.remote_addr or "")
+    token = current_app.extensions["storelink_tokens"].issue(who)
+    return jsonify(token=token, token_type="Bearer", **who.to_dict())

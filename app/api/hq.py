@@ -1,10 +1,11 @@
 from flask import jsonify
 
+from ..accounts import revocation
 from ..accounts.models import HQ
 from ..errors import ValidationFailed
 from ..ids import is_row_id
 from ..stock import service as stock
-from . import bp, json_body, require
+from . import bp, json_body, principal, require
 
 
 @bp.post("/hq/stock")
@@ -30,3 +31,10 @@ def set_stock():
         level = stock.count(location_id, sku, delta=value)
     return jsonify({"location_id": level.location_id, "sku": sku, "on_hand": level.on_hand, "reserved": level.reserved,
                     "available": level.available})
+
+
+@bp.post("/hq/staff/<int:staff_id>/deactivate")
+@require(HQ)
+def deactivate_staff(staff_id: int):
+    """Takes a staff account out of service: its tokens are refused at once, its open sockets closed."""
+    return jsonify(revocation.deactivate_staff(staff_id, principal()))

@@ -12,7 +12,7 @@ from types import SimpleNamespace
 
 from ..accounts.auth import Principal
 from ..clock import utcnow
-from ..errors import Conflict, NotFound
+from ..errors import Conflict, NotFound, PaymentUnavailable
 from ..infra.unit_of_work import unit_of_work
 from ..orders import lifecycle, state
 from ..orders.models import ONLINE, UNPAID
@@ -26,6 +26,8 @@ DEFAULT_PROVIDER = "sandbox"
 def start_payment(order_id: int, who: Principal, *, notify_url: str, return_url: str,
                   provider_name: str = DEFAULT_PROVIDER):
     """Open (or reopen) the payment for an unpaid online order; returns its record, with the pay URL."""
+    if not providers.registered(provider_name):  # e.g. production, where the sandbox is refused
+        raise PaymentUnavailable("在线支付暂不可用", code="payment_unavailable")
     provider = providers.get(provider_name)
     with unit_of_work() as uow:
         order = lifecycle.load_order(uow, order_id, with_lines=False)  # locked: one payment attempt per order at a time

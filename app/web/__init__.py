@@ -52,6 +52,11 @@ def pickup_page(order_id: int):
     return render_page("mall")
 
 
+@bp.get("/hq")
+def hq():
+    return render_page("hq")
+
+
 @lru_cache(maxsize=256)
 def _fingerprint(path: str, mtime_ns: int) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]

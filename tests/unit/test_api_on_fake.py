@@ -1,6 +1,7 @@
 """The application as create_app wires it, on a fake unit of work: an order placed over the API, and
 an action on it, with no database behind (UNIT_OF_WORK_FACTORY is the seam)."""
 from app import create_app
+from app.accounts import revocation
 from app.accounts.auth import Principal
 from app.orders import state
 from app.orders.models import PICKUP
@@ -11,7 +12,10 @@ MEMBER = Principal("member", 3, "member", None, "会员")
 CLERK = Principal("staff", 7, "clerk", 1, "店员")
 
 
-def test_placing_and_accepting_an_order_over_the_api_needs_no_database(tmp_path):
+def test_placing_and_accepting_an_order_over_the_api_needs_no_database(tmp_path, monkeypatch):
+    # Whether a token was revoked is the accounts package's own read (tests/test_revocation.py): here
+    # every token is current.
+    monkeypatch.setattr(revocation, "is_current", lambda who: True)
     uow = FakeUnitOfWork(products=[product(11, "MILK", unit_price=1590)], locations=[location(1, "徐汇店")],
                          stock={(1, 11): 5})
     never = tmp_path / "never.db"

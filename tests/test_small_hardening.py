@@ -60,3 +60,9 @@ def test_a_full_database_answers_503_and_writes_nothing(app, client, backend):
         placed = db.session.execute(select(func.count()).select_from(Order)).scalar_one()
         db.session.remove()
     assert placed == before + sum(r.status_code == 201 for r in responses)
+
+
+def test_integer_query_parameters_refuse_empty_and_non_ascii_digits(client):
+    for query in ("location_id=", "location_id=%C2%B2", "location_id=0"):
+        r = client.get(f"/api/v1/products?{query}")
+        assert r.status_code == 422 and r.json["error"]["code"] == "invalid_query", query

@@ -117,9 +117,11 @@ def require(*roles: str):
 
 def optional_int_arg(name: str, *, minimum: int = 0, maximum: int = 1_000_000_000) -> int | None:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+    # An empty value is refused like any other non-number (the OpenAPI document says integer); only
+    # ASCII digits count ("²".isdigit() is true, and int() refuses it).
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19) or not minimum <= int(raw) <= maximum:
         raise ValidationFailed(f"查询参数 {name} 必须是 {minimum} 到 {maximum} 的整数", code="invalid_query")
     return int(raw)
 

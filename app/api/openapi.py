@@ -208,8 +208,9 @@ def document() -> dict:
             "/clerk/orders/{order_id}/weighings": {
                 "post": _op("Re-weigh fresh goods: each weighed line's difference and settlement choices",
                             roles=["clerk"], body=WEIGHINGS, ok_schema=WEIGHING_STATEMENT, params=id_param),
+                # 405: an id beyond any row's matches only the POST route's pattern (werkzeug answers 405)
                 "get": _op("The order's re-weighing statement with the receipt's lines", roles=["clerk", "hq"],
-                           ok_schema=WEIGHING_STATEMENT, params=id_param),
+                           ok_schema=WEIGHING_STATEMENT, params=id_param, errors=(400, 401, 403, 404, 405, 409, 422)),
             },
             "/clerk/orders/{order_id}/lines/{line_id}/settlement": {"post": _op(
                 "Settle a weighed line's difference (refund, add_goods, topup, cash, waive, amount_due)",

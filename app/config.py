@@ -78,6 +78,8 @@ def from_environment(**overrides) -> dict:
         "DEMO_DATA": (not production) and os.environ.get("STORELINK_DEMO_DATA", "1") == "1",
         "PAYMENT_TIMEOUT_SECONDS": _int("PAYMENT_TIMEOUT_SECONDS", 15 * 60),
         "EXPIRY_SWEEP_SECONDS": _int("EXPIRY_SWEEP_SECONDS", 30),
+        # SQLite planner statistics refreshed at start and then this often (app/infra/sqlite_stats.py).
+        "SQLITE_ANALYZE_SECONDS": _int("SQLITE_ANALYZE_SECONDS", 3600),
         # What one member's unpaid online orders may hold (app/orders/member_limits.py); 0: no limit.
         "MAX_UNPAID_ORDERS_PER_MEMBER": _int("MAX_UNPAID_ORDERS_PER_MEMBER", 10),
         "MAX_UNPAID_UNITS_PER_MEMBER": _int("MAX_UNPAID_UNITS_PER_MEMBER", 2000),

@@ -48,6 +48,11 @@ def start_background_jobs(app) -> None:
     from .realtime import start_revocation_listener
 
     start_revocation_listener(app)
+    from .infra.sqlite_stats import refresh_statistics
+
+    with app.app_context():
+        refresh_statistics(db.engine)  # at start: a database restored or grown elsewhere has none
+    _every(app, app.config["SQLITE_ANALYZE_SECONDS"], "SQLite statistics", lambda: refresh_statistics(db.engine))
     sweep = app.config["EXPIRY_SWEEP_SECONDS"]
     _every(app, sweep, "expire unpaid orders", expire_overdue)
     _every(app, 15, "retry refunds", refunds.retry_pending)

@@ -5,23 +5,34 @@ from ..accounts.models import CLERK, COURIER, HQ
 from ..errors import NotFound
 from ..extensions import db
 from ..orders import lifecycle, queries, state
+from ..realtime import catchup
 from . import bp, optional_int_arg, optional_json_body, optional_text, principal, require
 from .serializers import order_dict, orders_json
 
-QUEUE_STATUSES = (state.AWAITING_ACCEPTANCE, state.ACCEPTED, state.READY_FOR_PICKUP, state.READY_TO_SHIP)
+# The clerk centre's groups: to accept, to prepare, waiting for pickup, to ship, out for delivery.
+QUEUE_STATUSES = (state.AWAITING_ACCEPTANCE, state.ACCEPTED, state.READY_FOR_PICKUP, state.READY_TO_SHIP,
+                  state.SHIPPED)
 
 
 @bp.get("/clerk/orders")
 @require(CLERK, HQ)
 def clerk_queue():
-    """The store's open orders, oldest first; `after_id` lets a reconnecting screen catch up."""
+    """The store's open orders, oldest first, with counts per status and `last_event_id`: the newest
+    history entry of the store, from which the screen's Socket.IO connection catches up after a drop
+    (auth {"token", "last_event_id"})."""
     who = principal()
+    connection = db.session.connection()
+    store_id = who.store_id if not who.is_hq else optional_int_arg("store_id", minimum=1)
+    # Read first: an event committed after this read is replayed, never lost.
+    last_event_id = catchup.latest_event_id(connection, location_id=store_id) if store_id else 0
     orders = queries.list_orders(
-        db.session.connection(), statuses=QUEUE_STATUSES, status=request.args.get("status") or None,
-        location_id=who.store_id if not who.is_hq else optional_int_arg("store_id", minimum=1),
-        after_id=optional_int_arg("after_id", minimum=0), limit=200, oldest_first=True,
+        connection, statuses=QUEUE_STATUSES, status=request.args.get("status") or None,
+        location_id=store_id, after_id=optional_int_arg("after_id", minimum=0), limit=500, oldest_first=True,
     )
-    return jsonify(orders=orders_json(orders))
+    counts = {status: 0 for status in QUEUE_STATUSES}
+    for order in orders:
+        counts[order.status] = counts.get(order.status, 0) + 1
+    return jsonify(orders=orders_json(orders), counts=counts, last_event_id=last_event_id)
 
 
 @bp.post("/clerk/orders/<int:order_id>/<action>")

@@ -122,16 +122,6 @@ def confirm_receipt(order_id: int, who: Principal) -> Order:
     return order
 
 
-def reject_delivery(order_id: int, who: Principal, reason: str = "") -> Order:
-    """拒签: the goods come back into stock; a paid order is refunded, an unpaid (COD) one just closes."""
-    with _store_action(order_id, who) as (uow, order):
-        event = state.transition(uow.connection, order, state.REJECTED, actor=who.actor, reason=reason or "客户拒签")
-        stock.restock(uow.connection, order.location_id, _lines(order))
-        refunds.refund_order_in_full(uow, order, actor=who.actor, reason="拒签退款")
-        _announce(uow, order, event.id)
-    return order
-
-
 @contextmanager
 def _store_action(order_id: int, who: Principal):
     """One store-staff action: the order locked and checked against the caller's store. The action

@@ -121,6 +121,7 @@ def document() -> dict:
             "/clerk/orders/{order_id}/{action}": {"post": _op("accept / ready / ship (ship: {carrier, tracking_no} or {courier_id}; neither: the clerk delivers it)", roles=["clerk", "hq"], body={
                 "type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}, "carrier": {"type": "string", "maxLength": 32},
                                                  "tracking_no": {"type": "string", "maxLength": 64}, "courier_id": {"type": "integer"}}}, ok_schema=ORDER, params=(_path_id(), {"name": "action", "in": "path", "required": True, "schema": {"enum": ["accept", "ready", "ship"]}}))},
+            "/hq/escalations": {"get": _op("Orders escalated for waiting too long to be accepted, still waiting", roles=["hq"])},
             "/clerk/couriers": {"get": _op("The store's active couriers (for self-delivery)", roles=["clerk"])},
             "/clerk/deliveries": {"get": _op("Deliveries waiting for 回店校验: COD cash to count, rejected goods to check in", roles=["clerk"])},
             "/clerk/deliveries/{order_id}/check-back": {"post": _op("回店校验: count COD cash (difference recorded, order paid) or check rejected goods back in (restock, refund a paid order)", roles=["clerk", "hq"], body={

@@ -3,6 +3,7 @@ from flask import jsonify, request
 
 from ..accounts.models import CLERK, COURIER, HQ
 from ..delivery import service as delivery
+from ..escalation import service as escalation
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..orders import lifecycle, queries, state
@@ -126,3 +127,10 @@ def _note_json(note):
 def _pairs_json(pairs) -> list[dict]:
     names = delivery.staff_names(db.session, [note.courier_id for _, note in pairs])
     return [{**order_dict(order), "delivery": delivery.note_dict(note, names)} for order, note in pairs]
+
+
+@bp.get("/hq/escalations")
+@require(HQ)
+def hq_escalations():
+    """Orders escalated for waiting too long to be accepted, still waiting (HQ's view in the clerk centre)."""
+    return jsonify(escalations=escalation.open_escalations(db.session.connection()))

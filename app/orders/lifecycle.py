@@ -140,8 +140,22 @@ def _close(uow, order: Order, to_status: str, *, actor: str, reason: str) -> Non
     order.expires_at = None
     pickup_codes.void(uow.connection, order.id)
     if order.payment_status == PAID:
-        refunds.refund_order_in_full(uow, order, actor=actor, reason=f"{state.LABELS[to_status]}退款")
+        reason = f"{state.LABELS[to_status]}退款"
+        if any(line.handed_over_qty for line in order.lines):  # partly collected: refund what stays behind
+            refunds.refund_up_to(uow, order, _remaining_value(order), actor=actor, reason=reason)
+        else:
+            refunds.refund_order_in_full(uow, order, actor=actor, reason=reason)
     _announce(uow, order, event.id)
+
+
+def close(uow, order: Order, to_status: str, *, actor: str, reason: str) -> None:
+    """Close an order inside the caller's unit of work (a job's cancellation): stock released, code
+    voided, money for goods not handed over refunded, the new status announced."""
+    _close(uow, order, to_status, actor=actor, reason=reason)
+
+
+def _remaining_value(order: Order) -> int:
+    return sum(line.unit_price * (line.qty - line.handed_over_qty) for line in order.lines)
 
 
 def _check_staff(order: Order, who: Principal) -> None:

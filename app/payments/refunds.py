@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from ..clock import utcnow
 from ..infra.unit_of_work import unit_of_work
 from ..orders import state
-from ..orders.models import REFUNDED
+from ..orders.models import PARTIALLY_REFUNDED, REFUNDED
 from . import provider as providers
 from .models import FAILED, PENDING, SUCCEEDED, Payment, Refund
 
@@ -52,6 +52,25 @@ def refund_order_in_full(uow, order, *, actor: str, reason: str) -> int:
             total += amount
     if total:
         order.payment_status = REFUNDED
+        state.record(uow.connection, order, actor=actor, kind="refund", reason=f"{reason}:原路退回 {total / 100:.2f} 元")
+    return total
+
+
+def refund_up_to(uow, order, amount: int, *, actor: str, reason: str) -> int:
+    """Refund `amount` (at most what is still unrefunded) across the order's successful payments, oldest
+    first; returns the cents refunded. The order is then partly (or, if nothing is left, fully) refunded."""
+    total = 0
+    payments = uow.session.execute(
+        select(Payment).where(Payment.order_id == order.id, Payment.status == SUCCEEDED).order_by(Payment.id)
+    ).scalars().all()
+    for payment in payments:
+        part = min(amount - total, refundable_amount(uow.session, payment))
+        if part > 0:
+            refund_payment(uow, payment, part, reason=reason)
+            total += part
+    if total:
+        left = sum(refundable_amount(uow.session, p) for p in payments)
+        order.payment_status = REFUNDED if left == 0 else PARTIALLY_REFUNDED
         state.record(uow.connection, order, actor=actor, kind="refund", reason=f"{reason}:原路退回 {total / 100:.2f} 元")
     return total
 

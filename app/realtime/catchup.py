@@ -45,6 +45,8 @@ def missed_events(connection, *, after_id: int, location_id: int | None = None, 
 def _pushes_of(row, *, for_store: bool) -> list[tuple[str, dict]]:
     common = {"order_id": row.order_id, "location_id": row.location_id, "member_id": row.member_id,
               "event_id": row.id, "replayed": True}
+    if row.kind == "escalated":
+        return [("order.escalated", {**common, "status": state.AWAITING_ACCEPTANCE})] if for_store else []
     if row.kind == "partial_pickup":
         return [("order.status", {**common, "status": state.READY_FOR_PICKUP, "payment_status": row.payment_status,
                                   "pickup": "partial"})]

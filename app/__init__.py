@@ -9,6 +9,7 @@ from flask import Flask, jsonify
 
 from . import config as config_module
 from .accounts.auth import TokenService
+from .accounts.throttle import LoginLimits, LoginThrottle, counters_for
 from .infra.engine import configure_engine, engine_options
 from .infra.group_commit import init_group_commit
 from .extensions import db, migrate, socketio
@@ -53,6 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
         init_group_commit(app)
 
     app.extensions["storelink_tokens"] = TokenService(app.config["SECRET_KEY"], app.config["TOKEN_MAX_AGE_SECONDS"])
+    app.extensions["storelink_login_throttle"] = LoginThrottle(LoginLimits.from_config(app.config), counters_for(app.config))
     _register_payment_providers(app)
 
     from .api import bp as api_bp, register_error_handlers

@@ -35,6 +35,19 @@ def _int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+    if not value > 0:
+        raise ConfigError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
 def public_base_url() -> str:
     """PUBLIC_BASE_URL if set, else the address wsgi.py listens on (HOST, PORT): a server started on
     another port must not send shoppers and payment notifications to port 5000."""
@@ -85,6 +98,20 @@ def from_environment(**overrides) -> dict:
         "DB_POOL_SIZE": _int("DB_POOL_SIZE", 20),
         # Request bodies are small JSON; anything larger is refused (413) before it is read.
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 1024 * 1024),
+        # What one connection may hold of the HTTP server (app/infra/http_server.py): seconds a client may
+        # take to send a request's header block, to send its body, to stay idle between requests;
+        # bytes of one header block.
+        # Login throttling (app/accounts/throttle.py): failed attempts allowed per account and per
+        # client address within the window, then 429 until it ends. Counters in Redis when
+        # RATELIMIT_STORAGE_URL (else SOCKETIO_MESSAGE_QUEUE) is set, in memory otherwise.
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10),
+        "LOGIN_MAX_FAILURES_PER_ADDRESS": _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 50),
+        "LOGIN_THROTTLE_WINDOW_SECONDS": _int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60),
+        "RATELIMIT_STORAGE_URL": os.environ.get("RATELIMIT_STORAGE_URL") or None,
+        "HTTP_HEADER_TIMEOUT": _float("HTTP_HEADER_TIMEOUT", 10.0),
+        "HTTP_BODY_TIMEOUT": _float("HTTP_BODY_TIMEOUT", 30.0),
+        "HTTP_KEEPALIVE_TIMEOUT": _float("HTTP_KEEPALIVE_TIMEOUT", 60.0),
+        "HTTP_MAX_HEADER_BYTES": _int("HTTP_MAX_HEADER_BYTES", 32 * 1024),
     }
     config.update(overrides)
     return config

@@ -99,15 +99,19 @@ class Browser:
 
     def wait(self, condition, timeout: float = 10, message: str = ""):
         """Wait until condition(driver) is truthy; on timeout fail with the page's text and JS errors."""
-        from selenium.common.exceptions import TimeoutException
+        from selenium.common.exceptions import StaleElementReferenceException, TimeoutException
         from selenium.webdriver.support.ui import WebDriverWait
 
-        try:
-            return WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(condition)
+        try:  # an element replaced while the page re-renders is simply looked at again
+            return WebDriverWait(self.driver, timeout, poll_frequency=0.1,
+                                 ignored_exceptions=(StaleElementReferenceException,)).until(condition)
         except TimeoutException:
             body = self.driver.execute_script("return document.body ? document.body.innerText : ''")
+            shown = self.driver.execute_script(
+                "var e = document.getElementById('sl-error'); return e ? e.textContent : ''")
             pytest.fail(f"timed out after {timeout}s waiting for {message or condition}\n"
-                        f"url: {self.driver.current_url}\npage text:\n{body[:2000]}\nconsole: {self.console_errors()}")
+                        f"url: {self.driver.current_url}\nerror bar: {shown}\nconsole: {self.console_errors()}\n"
+                        f"page text:\n{body[:2000]}")
 
     def wait_visible(self, css: str, timeout: float = 10):
         from selenium.webdriver.common.by import By

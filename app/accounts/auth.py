@@ -9,12 +9,17 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
+from gevent import monkey
+from gevent.hub import get_hub
+from gevent.threadpool import ThreadPool
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..errors import Unauthorized, ValidationFailed
+from ..errors import TooManyRequests, Unauthorized, ValidationFailed
+from . import audit
 from .models import HQ, MEMBER, Member, Staff
+from .throttle import LoginThrottle
 
 TOKEN_SALT = "storelink-bearer-v1"
 # A hash to compare against when the account does not exist, so timing does not reveal accounts.
@@ -46,27 +51,58 @@ class Principal:
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password)
+    return off_event_loop(generate_password_hash, password)
 
 
-def authenticate(session, *, phone: str | None = None, username: str | None = None, password) -> Principal:
+def off_event_loop(fn, *args):
+    """Runs a CPU-heavy call (a password hash: tens of ms) on a worker thread when the server runs
+    under gevent, so the event loop keeps serving every other connection meanwhile; hashlib releases
+    the GIL while it hashes. Outside gevent (CLI, tests) the call runs directly."""
+    if not monkey.is_module_patched("threading"):
+        return fn(*args)
+    hub = get_hub()
+    pool = getattr(hub, "storelink_hash_pool", None)
+    if pool is None:
+        pool = hub.storelink_hash_pool = ThreadPool(HASH_THREADS)
+    return pool.apply(fn, args)
+
+
+HASH_THREADS = 2  # hashes at once; more would only take CPU from the event loop on a small machine
+
+
+def authenticate(session, *, phone: str | None = None, username: str | None = None, password,
+                 throttle: LoginThrottle | None = None, address: str = "") -> Principal:
+    """Checks a login. With a throttle, the attempt counts toward the account's and the address's
+    limits first (429 past them, without looking at the password); failures are audited."""
     if not isinstance(password, str) or not password:
         raise ValidationFailed("需要 password", code="invalid_credentials_format")
     if (phone is None) == (username is None):
         raise ValidationFailed("请提供 phone 或 username 之一", code="invalid_credentials_format")
     identifier = phone if phone is not None else username
-    if not isinstance(identifier, str) or not identifier or len(identifier) > 50:
+    if not isinstance(identifier, str) or not identifier or len(identifier) > 50 or len(password) > 200:
         raise ValidationFailed("账号格式不正确", code="invalid_credentials_format")
+    kind = "member" if phone is not None else "staff"
+    try:
+        attempt = throttle.attempt(f"{kind}:{identifier}", address) if throttle is not None else None
+    except TooManyRequests as refused:
+        if refused.first_refusal:
+            audit.throttled(kind, identifier, address, refused.details["retry_after"])
+        raise
     if phone is not None:
         account = session.execute(select(Member).where(Member.phone == phone)).scalar_one_or_none()
     else:
         account = session.execute(
             select(Staff).where(Staff.username == username, Staff.active.is_(True))
         ).scalar_one_or_none()
+    principal = principal_of(account) if account is not None else None
     stored_hash = account.password_hash if account is not None and account.password_hash else _DUMMY_HASH
-    if not check_password_hash(stored_hash, password) or account is None:
+    session.rollback()  # the read is done: no pooled connection stays held while the hash runs
+    if not off_event_loop(check_password_hash, stored_hash, password) or principal is None:
+        audit.failed(kind, identifier, address, principal.id if principal is not None else None)
         raise Unauthorized("账号或密码错误", code="invalid_credentials")
-    return principal_of(account)
+    if attempt is not None:
+        attempt.succeeded()
+    return principal
 
 
 def principal_of(account) -> Principal:

@@ -124,7 +124,10 @@ def optional_int_arg(name: str, *, minimum: int = 0, maximum: int = 1_000_000_00
 def register_error_handlers(app) -> None:
     @app.errorhandler(DomainError)
     def _any_domain_error(exc: DomainError):
-        return error_response(exc.status, exc.code, exc.message, exc.details)
+        response, status = error_response(exc.status, exc.code, exc.message, exc.details)
+        if "retry_after" in exc.details:  # 429 and 503 say when to try again (RFC 9110 §10.2.3)
+            response.headers["Retry-After"] = str(exc.details["retry_after"])
+        return response, status
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):

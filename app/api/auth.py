@@ -1,4 +1,4 @@
-from flask import current_app, jsonify
+from flask import current_app, jsonify, request
 
 from ..accounts.auth import authenticate
 from ..accounts.registration import parse_registration, register_member
@@ -9,7 +9,8 @@ from . import bp, json_body, principal
 @bp.post("/auth/login")
 def login():
     body = json_body()
-    who = authenticate(db.session, phone=body.get("phone"), username=body.get("username"), password=body.get("password"))
+    who = authenticate(db.session, phone=body.get("phone"), username=body.get("username"), password=body.get("password"),
+                       throttle=current_app.extensions["storelink_login_throttle"], address=request.remote_addr or "")
     token = current_app.extensions["storelink_tokens"].issue(who)
     return jsonify(token=token, token_type="Bearer", **who.to_dict())
 

@@ -20,6 +20,9 @@ from .serializers import location_dict, product_dict
 def products():
     location_id = optional_int_arg("location_id", minimum=1) or optional_int_arg("store_id", minimum=1)
     category = request.args.get("category")
+    search = (request.args.get("q") or "").strip()
+    if len(search) > 50:
+        raise ValidationFailed("搜索词不超过 50 个字", code="invalid_query")
     available = StockItem.on_hand - StockItem.reserved
     stock = select(StockItem.product_id, func.sum(available).label("available"))
     if location_id is not None:
@@ -32,6 +35,9 @@ def products():
              .where(Product.active.is_(True)).order_by(Product.category, Product.sku))
     if category:
         query = query.where(Product.category == category)
+    if search:  # 商品名或编码包含搜索词 (LIKE's wildcards in the words are taken literally)
+        pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(Product.name.ilike(pattern, escape="\\") | Product.sku.ilike(pattern, escape="\\"))
     rows = db.session.execute(query).all()
     return jsonify(products=[product_dict(p, int(avail)) for p, avail in rows], location_id=location_id)
 

@@ -148,6 +148,29 @@
     return '¥' + (Number(cents || 0) / 100).toFixed(2);
   }
 
+  /** A weui confirmation dialog (the browser's confirm() looks foreign in WeChat). Resolves true or false. */
+  function confirmDialog(text, options) {
+    options = options || {};
+    return new Promise(function (resolve) {
+      var box;
+      function close(answer) { box.remove(); resolve(answer); }
+      box = el('div', {class: 'sl-dialog', id: 'sl-dialog', role: 'dialog', 'aria-modal': 'true'}, [
+        el('div', {class: 'weui-mask'}),
+        el('div', {class: 'weui-dialog'}, [
+          options.title ? el('div', {class: 'weui-dialog__hd'}, el('strong', {class: 'weui-dialog__title'}, options.title)) : null,
+          el('div', {class: 'weui-dialog__bd'}, text),
+          el('div', {class: 'weui-dialog__ft'}, [
+            el('a', {href: 'javascript:', role: 'button', id: 'sl-dialog-cancel', class: 'weui-dialog__btn weui-dialog__btn_default',
+                     onclick: function (e) { e.preventDefault(); close(false); }}, options.cancel || '取消'),
+            el('a', {href: 'javascript:', role: 'button', id: 'sl-dialog-ok', class: 'weui-dialog__btn weui-dialog__btn_primary',
+                     onclick: function (e) { e.preventDefault(); close(true); }}, options.ok || '确定')
+          ])
+        ])
+      ]);
+      document.body.appendChild(box);
+    });
+  }
+
   // ---- login form --------------------------------------------------------------------------
   /** Render a login form into `container` (default: #sl-login) and resolve with /auth/me's answer.
    *  options: {account: 'phone' | 'username', title, hint, extra: node appended under the button,
@@ -262,6 +285,6 @@
   window.SL = {
     page: page, ApiError: ApiError, api: api, token: token, setToken: setToken, clearToken: clearToken,
     logout: logout, whoAmI: whoAmI, onUnauthorized: onUnauthorized, loginForm: loginForm, hideLogin: hideLogin,
-    showError: showError, politeMessage: politeMessage, toast: toast, socket: socket, el: el, yuan: yuan
+    showError: showError, politeMessage: politeMessage, toast: toast, confirm: confirmDialog, socket: socket, el: el, yuan: yuan
   };
 })();

@@ -44,9 +44,11 @@ def _escalate(order_id: int, cutoff, now) -> bool:
         source = select(_o.c.id, _o.c.location_id, literal(now)).where(
             _o.c.id == order_id, _o.c.status == state.AWAITING_ACCEPTANCE, _o.c.updated_at <= cutoff)
         insert = postgresql_insert if connection.dialect.name == "postgresql" else sqlite_insert
+        # RETURNING says whether a row went in (psycopg reports no rowcount for INSERT ... SELECT here).
         written = connection.execute(insert(_e).from_select(["order_id", "location_id", "escalated_at"], source)
-                                     .on_conflict_do_nothing(index_elements=["order_id"])).rowcount
-        if written != 1:
+                                     .on_conflict_do_nothing(index_elements=["order_id"])
+                                     .returning(_e.c.order_id)).first()
+        if written is None:
             return False
         order = connection.execute(
             select(_o.c.id, _o.c.number, _o.c.location_id, _o.c.member_id, _o.c.updated_at, _l.c.name.label("store"))

@@ -11,7 +11,8 @@ from . import config as config_module
 from .accounts.auth import TokenService
 from .accounts.throttle import LoginLimits, LoginThrottle, counters_for
 from .infra.engine import configure_engine, engine_options
-from .infra.group_commit import init_group_commit
+from .infra.group_commit import group_commit_for
+from .infra.unit_of_work import FACTORY_KEY, own_transactions
 from .extensions import db, migrate, socketio
 from .ids import RowIdConverter
 from .infra.http_server import CachedSessionInterface
@@ -21,6 +22,7 @@ from .infra.json_provider import OrjsonProvider
 from .accounts import models as _accounts  # noqa: F401
 from .catalog import models as _catalog  # noqa: F401
 from .delivery import models as _delivery  # noqa: F401
+from .devices import models as _devices  # noqa: F401
 from . import escalation as _escalation  # noqa: F401
 from .locations import models as _locations  # noqa: F401
 from .orders import models as _orders  # noqa: F401
@@ -51,13 +53,14 @@ def create_app(config: dict | None = None) -> Flask:
     socketio.init_app(app, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"], cors_allowed_origins=[])
     with app.app_context():
         configure_engine(db.engine)
-        init_group_commit(app)
+        _wire_unit_of_work(app)
 
     app.extensions["storelink_tokens"] = TokenService(app.config["SECRET_KEY"], app.config["TOKEN_MAX_AGE_SECONDS"])
     app.extensions["storelink_login_throttle"] = LoginThrottle(LoginLimits.from_config(app.config), counters_for(app.config))
     _register_payment_providers(app)
 
     from .api import bp as api_bp, register_error_handlers
+    from .payments import provider as payment_provider
     from .payments.sandbox_web import bp as sandbox_bp
     from .realtime import init_realtime
     from .web import bp as web_bp
@@ -65,7 +68,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.url_map.converters["int"] = RowIdConverter  # before any route is added
     app.register_blueprint(api_bp)
-    app.register_blueprint(sandbox_bp)
+    if payment_provider.registered("sandbox"):
+        app.register_blueprint(sandbox_bp)  # its pay page confirms payments for free: never in production
     app.register_blueprint(web_bp)
     register_error_handlers(app)
     _subscribe_message_centre()  # before the pushes: a member told of a change finds its message
@@ -77,6 +81,20 @@ def create_app(config: dict | None = None) -> Flask:
         return jsonify(status="ok")
 
     return app
+
+
+def _wire_unit_of_work(app: Flask) -> None:
+    """The factory every `unit_of_work()` comes from: UNIT_OF_WORK_FACTORY when a test gives one, else
+    group-committed units on SQLite under gevent, else a transaction of its own per unit."""
+    from .repositories import StoreLinkUnitOfWork
+
+    factory = app.config.get("UNIT_OF_WORK_FACTORY")
+    if factory is None:
+        group = group_commit_for(app, db.engine, StoreLinkUnitOfWork)
+        if group is not None:
+            app.extensions["storelink_group_commit"] = group
+        factory = group.unit if group is not None else own_transactions(db.engine, StoreLinkUnitOfWork)
+    app.extensions[FACTORY_KEY] = factory
 
 
 def _subscribe_message_centre() -> None:
@@ -92,6 +110,16 @@ def _register_payment_providers(app: Flask) -> None:
     from .payments.sandbox import SandboxProvider
     from .jobs import spawn_in_app
 
+    if app.config["PRODUCTION"] and not app.config["ALLOW_SANDBOX_PAYMENTS"]:
+        # The sandbox confirms any payment at the press of a button: in production it would hand
+        # out goods for free. A registry entry from an earlier app in this process goes too.
+        provider.unregister(SandboxProvider.name)
+        app.logger.warning("production mode: the sandbox payment provider is NOT registered (no pay page, its "
+                           "notifications refused); ALLOW_SANDBOX_PAYMENTS=1 allows it for a staging system")
+        return
+    if app.config["PRODUCTION"]:
+        app.logger.warning("production mode with ALLOW_SANDBOX_PAYMENTS=1: the sandbox payment provider is "
+                           "registered and confirms payments without money; staging systems only")
     secret = app.config["SANDBOX_PAYMENT_SECRET"] or hmac.new(
         app.config["SECRET_KEY"].encode(), b"sandbox-payment-provider", hashlib.sha256
     ).hexdigest()

@@ -92,6 +92,8 @@ def from_environment(**overrides) -> dict:
         "STORE_JOBS_SWEEP_SECONDS": _int("STORE_JOBS_SWEEP_SECONDS", 30),
         # The sandbox provider's shared secret; in production each provider brings its own.
         "SANDBOX_PAYMENT_SECRET": os.environ.get("SANDBOX_PAYMENT_SECRET") or None,
+        # Production never registers the sandbox provider unless this is 1 (a staging system).
+        "ALLOW_SANDBOX_PAYMENTS": os.environ.get("ALLOW_SANDBOX_PAYMENTS", "0") == "1",
         # Where the sandbox provider sends its notifications and returns the shopper to.
         "PUBLIC_BASE_URL": public_base_url(),
         "TOKEN_MAX_AGE_SECONDS": _int("TOKEN_MAX_AGE_SECONDS", 7 * 24 * 3600),

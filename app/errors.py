@@ -59,3 +59,9 @@ class TryAgain(DomainError):
     """A transient condition the request itself did not cause; the same request may succeed now."""
     status = 503
     code = "try_again"
+
+
+class PaymentUnavailable(DomainError):
+    """No payment provider is configured for the request (production without a real one)."""
+    status = 503
+    code = "payment_unavailable"

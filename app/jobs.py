@@ -55,7 +55,11 @@ def start_background_jobs(app) -> None:
     _every(app, every, "cancel uncollected pickups",
            lambda: deadlines.cancel_uncollected(config["PICKUP_CANCEL_AFTER_SECONDS"]))
 
+    from .realtime import start_revocation_listener
+
+    start_revocation_listener(app)
     sweep = app.config["EXPIRY_SWEEP_SECONDS"]
     _every(app, sweep, "expire unpaid orders", expire_overdue)
     _every(app, 15, "retry refunds", refunds.retry_pending)
-    _every(app, 5, "sandbox notifications", lambda: provider.get("sandbox").deliver_due())
+    if provider.registered("sandbox"):
+        _every(app, 5, "sandbox notifications", lambda: provider.get("sandbox").deliver_due())

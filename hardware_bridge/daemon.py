@@ -99,8 +99,9 @@ class Bridge:
 
     def _after_connect(self) -> None:
         self._send_status()
-        for result in self.spool.unreported():
+        for result in self.spool.unreported():  # outcomes first: the server then re-sends only what is left
             self._report(result)
+        self.link.emit("print.pull", {})  # the server answers with every job still queued for us
 
     def _scale_state(self, state: str, detail: str) -> None:
         self._send_status()

@@ -2,7 +2,8 @@
 NAT), authenticated with the device token, re-established forever with backoff.
 
 Events, bridge -> server: `bridge.status` (what is attached and how it is), `scale.reading`,
-`print.result` {job_id, status, error} (acknowledged by the server, then forgotten here).
+`print.pull` (after connecting: send me every job still queued), `print.result` {job_id, status,
+error} (acknowledged by the server, then forgotten here).
 Server -> bridge: `print.job` {job_id, kind, printer, document, ttl_seconds} (answered once spooled),
 `scale.command` {command}.
 """
@@ -46,7 +47,7 @@ class ServerLink:
     def run(self, stop: threading.Event) -> None:
         delay = self._backoff[0]
         while not stop.is_set():
-            client = self._new_client()
+            client = self._client = self._new_client()  # before connecting: the connect handler sends at once
             try:
                 self._ended.clear()
                 self._refusal = ""
@@ -60,7 +61,6 @@ class ServerLink:
                 stop.wait(wait * random.uniform(0.8, 1.2))
                 delay = min(delay * 2, self._backoff[1])
                 continue
-            self._client = client
             delay = self._backoff[0]
             while not stop.is_set() and not self._ended.wait(0.2):
                 pass

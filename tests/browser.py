@@ -226,9 +226,10 @@ def new_driver(extra_args=(), mobile: bool = True):
 
 @pytest.fixture(scope="module")
 def live_server(tmp_path_factory):
-    """The real server with the demo chain, on SQLite, for the whole test module."""
+    """The real server with the demo chain, on SQLite, for the whole test module. PUBLIC_BASE_URL is left
+    unset, as on a shopper's laptop: the server derives it from its PORT (pay page, return, notify)."""
     require_chromium()
-    server = LiveServer(tmp_path_factory.mktemp("browser-live"), port=browser_safe_port()).start()
+    server = LiveServer(tmp_path_factory.mktemp("browser-live"), port=browser_safe_port(), PUBLIC_BASE_URL="").start()
     yield server
     server.stop()
 

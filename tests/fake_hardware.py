@@ -67,6 +67,7 @@ class ToledoScale(PtyScale):
     def __init__(self, directory: Path, answer: bytes = b"\x02  0.000\r", byte_delay: float = 0.0):
         super().__init__(directory)
         self.answer, self.byte_delay, self.polls = answer, byte_delay, 0
+        self.first_answered: dict[bytes, float] = {}  # answer -> perf_counter when it was first written out
         self.answered = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, daemon=True)
@@ -80,11 +81,13 @@ class ToledoScale(PtyScale):
             data = self.read_available(0.02)
             for _ in range(data.count(b"W")):
                 self.polls += 1
-                if self.answer:
+                answer = self.answer
+                if answer:
                     try:
-                        self.write(self.answer, byte_delay=self.byte_delay)
+                        self.write(answer, byte_delay=self.byte_delay)
                     except OSError:
-                        pass
+                        continue
+                    self.first_answered.setdefault(answer, time.perf_counter())
                     self.answered.set()
 
     def close(self) -> None:

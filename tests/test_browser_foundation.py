@@ -32,6 +32,11 @@ def test_mall_loads_and_member_logs_in(browser):
     browser.screenshot("foundation-mall-logged-in")
     assert browser.console_errors() == []
 
+    browser.click("#logout")  # logging out forgets the token
+    browser.wait(lambda _: browser.local_storage(TOKEN_KEY) is None, 5, "the token gone")
+    browser.open("/me")
+    browser.wait_visible("#login-account")
+
 
 def test_rejected_token_clears_it_and_shows_login(browser):
     browser.open("/me")

@@ -53,6 +53,8 @@ def _pay_on_sandbox(browser, name: str) -> int:
     browser.screenshot(f"sandbox-pay-{name}")
     browser.click("#confirm")
     browser.wait_visible("#paid")
+    back = browser.find("#return").get_attribute("href")
+    assert back.startswith(browser.base_url + "/orders/"), back  # this server's port, not 5000
     browser.click("#return")
     return _order_id(browser)
 
@@ -162,6 +164,17 @@ def test_shopper_registers_orders_pays_and_follows_orders_live(browser, live_ser
     browser.wait(lambda d: d.current_url.endswith(f"/orders/{pickup_id}/pickup"), 10, "the pickup page")
     browser.wait_visible("#pickup-code")
 
+    # 到店付款: the code exists as soon as the order is placed; nothing to pay online.
+    browser.open("/")
+    _add_from_home(browser, "DRK-002")
+    browser.open("/checkout")
+    browser.click("#payment-at_store")
+    browser.wait(lambda _: browser.find("#place-order").is_enabled(), 10, "a quote for paying at the store")
+    browser.click("#place-order")
+    browser.wait(lambda d: re.search(r"/orders/\d+/pickup$", d.current_url), 15, "the pickup page")
+    browser.wait_visible("#pickup-code")
+    assert "待接单" in browser.find("#pickup-status").text
+
     # 门店配送 with the 4-level region picker; the address is saved for next time.
     browser.open("/")
     _add_from_home(browser, "GRA-001")  # 五常大米 ¥69.90: above ¥59 the delivery is free
@@ -203,13 +216,21 @@ def test_shopper_registers_orders_pays_and_follows_orders_live(browser, live_ser
     browser.select("#region-district", text="玄武区")
     browser.select("#region-street", text="梅园新村街道")
     browser.fill("#address-detail", "长江路 292 号")
-    browser.fill("#address-contact-phone", phone)
+    browser.fill("#address-contact-phone", "1234")
     browser.wait_visible("#method-change")
     assert "总仓快递" in browser.find("#method-change").text and browser.find("#quote-method").text == "总仓快递"
     assert not browser.find("#place-order").is_enabled()
+    browser.js("document.getElementById('method-change').scrollIntoView({block: 'center'})")
     _check_phone_page(browser, "mall-checkout-method-change")
     browser.click("#accept-change")
     browser.wait(lambda _: browser.find("#place-order").is_enabled(), 5, "submit enabled once accepted")
+    browser.click("#place-order")  # a wrong phone number is pointed out next to its field
+    browser.wait_text("#address-contact-phone-error", "11 位手机号")
+    assert "/checkout" in browser.driver.current_url
+    browser.js("document.getElementById('address-contact-phone').scrollIntoView({block: 'center'})")
+    browser.screenshot("mall-checkout-field-error")
+    browser.fill("#address-contact-phone", phone)
+    assert browser.find("#address-contact-phone-error").text == ""
 
     # Left unpaid (back from the provider without paying): time left, then cancelled.
     browser.click("#place-order")

@@ -30,6 +30,14 @@ def test_register_logs_the_new_member_in_and_refuses_the_same_number_twice(app, 
     assert (again.status_code, again.json["error"]["code"]) == (409, "phone_taken")
 
 
+def test_registration_attempts_are_throttled_like_logins(app, client):
+    limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    body = {"phone": "13912345678", "password": "abc12345"}
+    assert client.post("/api/v1/auth/register", json=body).status_code == 201
+    codes = [client.post("/api/v1/auth/register", json=body).status_code for _ in range(limit + 1)]
+    assert codes[:limit - 1] == [409] * (limit - 1) and codes[-1] == 429
+
+
 @pytest.mark.parametrize("body, code", [
     ({"phone": "1391234567", "password": "abc12345"}, "invalid_phone"),
     ({"phone": "23912345678", "password": "abc12345"}, "invalid_phone"),
@@ -41,6 +49,14 @@ def test_register_logs_the_new_member_in_and_refuses_the_same_number_twice(app, 
 def test_register_refuses_bad_input_with_a_code(client, body, code):
     r = client.post("/api/v1/auth/register", json=body)
     assert (r.status_code, r.json["error"]["code"]) == (422, code)
+
+
+def test_products_can_be_searched_by_name_or_code(app, client):
+    build_chain(app)
+    assert [p["sku"] for p in client.get("/api/v1/products?q=牛奶").json["products"]] == ["MILK"]
+    assert [p["sku"] for p in client.get("/api/v1/products?q=rice").json["products"]] == ["RICE"]
+    assert client.get("/api/v1/products?q=%25").json["products"] == []  # LIKE wildcards are literal
+    assert client.get("/api/v1/products?q=" + "长" * 51).json["error"]["code"] == "invalid_query"
 
 
 # ---- regions --------------------------------------------------------------------------------------
@@ -276,3 +292,40 @@ def test_saved_addresses_are_validated_and_private(app, client):
     assert client.delete(f"/api/v1/me/addresses/{saved.json['id']}", headers=chain.h("m1")).status_code == 404
     assert client.delete(f"/api/v1/me/addresses/{saved.json['id']}", headers=chain.h("m0")).status_code == 204
     assert client.get("/api/v1/me/addresses", headers=chain.h("m0")).json["addresses"] == []
+
+
+# ---- races ---------------------------------------------------------------------------------------------------
+
+def test_one_number_registered_at_once_from_many_phones_is_one_member(app):
+    from collections import Counter
+
+    from sqlalchemy import func, select
+
+    from app.accounts.models import Member
+    from app.extensions import db
+
+    from .helpers import race
+
+    def register(i):
+        return app.test_client().post("/api/v1/auth/register",
+                                      json={"phone": "13700001111", "password": f"pass{i:04d}word"}).status_code
+
+    assert Counter(race(8, register)) == {201: 1, 409: 7}
+    with app.app_context():
+        assert db.session.execute(select(func.count()).select_from(Member)
+                                  .where(Member.phone == "13700001111")).scalar_one() == 1
+
+
+def test_a_repeated_event_writes_one_message(app, client, deferred):
+    from app.events import DomainEvent
+    from app.messages.service import on_event
+
+    chain = build_chain(app)
+    oid = place(client, chain).json["id"]
+    pay(app, client, chain, oid, deferred)
+    event = DomainEvent("order.new", {"order_id": oid, "location_id": chain.stores["A"],
+                                      "member_id": chain.principals["m0"].id})
+    with app.app_context():
+        on_event(event)
+        on_event(event)
+    assert len(client.get("/api/v1/me/messages", headers=chain.h("m0")).json["messages"]) == 1

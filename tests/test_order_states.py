@@ -1,69 +1,11 @@
-"""The order state machine: every legal move allowed, every other move refused; and the flows over the API."""
-import itertools
-
+"""The order flows over the API, on both databases. (Every move of the state machine, legal or not, is
+tested without a database in tests/unit/test_state_machine.py.)"""
 import pytest
-from sqlalchemy import create_engine, text
 
 from app.orders import state
-from app.orders.models import FULFILMENTS, Order, OrderEvent
 
 from .factories import build_chain, stock_row
 from .helpers import get_order, pay, place
-
-ALL_STATUSES = list(state.TRANSITIONS)
-LEGAL = {
-    (state.PENDING_PAYMENT, state.AWAITING_ACCEPTANCE, f) for f in FULFILMENTS
-} | {(state.PENDING_PAYMENT, state.CANCELLED, f) for f in FULFILMENTS} | {
-    (state.PENDING_PAYMENT, state.EXPIRED, f) for f in FULFILMENTS
-} | {(state.AWAITING_ACCEPTANCE, state.ACCEPTED, f) for f in FULFILMENTS} | {
-    (state.AWAITING_ACCEPTANCE, state.CANCELLED, f) for f in FULFILMENTS
-} | {(state.ACCEPTED, state.CANCELLED, f) for f in FULFILMENTS} | {
-    (state.ACCEPTED, state.READY_FOR_PICKUP, "pickup"),
-    (state.ACCEPTED, state.READY_TO_SHIP, "store_delivery"),
-    (state.ACCEPTED, state.READY_TO_SHIP, "express"),
-    (state.READY_FOR_PICKUP, state.COMPLETED, "pickup"),
-    (state.READY_FOR_PICKUP, state.CANCELLED, "pickup"),
-    (state.READY_TO_SHIP, state.SHIPPED, "store_delivery"),
-    (state.READY_TO_SHIP, state.SHIPPED, "express"),
-    (state.READY_TO_SHIP, state.CANCELLED, "store_delivery"),
-    (state.READY_TO_SHIP, state.CANCELLED, "express"),
-    (state.SHIPPED, state.COMPLETED, "store_delivery"),
-    (state.SHIPPED, state.COMPLETED, "express"),
-    (state.SHIPPED, state.REJECTED, "store_delivery"),
-    (state.SHIPPED, state.REJECTED, "express"),
-}
-
-
-@pytest.fixture(scope="module")
-def history_db():
-    """A bare in-memory database holding just the history table the state machine writes to."""
-    engine = create_engine("sqlite://")
-    OrderEvent.__table__.create(engine)
-    yield engine
-    engine.dispose()
-
-
-@pytest.mark.parametrize("from_status,to_status,fulfilment", list(itertools.product(ALL_STATUSES, ALL_STATUSES, FULFILMENTS)))
-def test_every_transition_is_allowed_exactly_when_legal(history_db, from_status, to_status, fulfilment):
-    order = Order(id=1, status=from_status, fulfilment=fulfilment)
-    with history_db.connect() as connection:
-        if (from_status, to_status, fulfilment) in LEGAL:
-            event = state.transition(connection, order, to_status, actor="test", reason="why")
-            assert order.status == to_status
-            assert (event.from_status, event.to_status, event.actor, event.reason) == (from_status, to_status, "test", "why")
-        else:
-            with pytest.raises(state.IllegalTransition) as info:
-                state.transition(connection, order, to_status, actor="test")
-            assert info.value.code == "illegal_transition"
-            assert order.status == from_status
-        written = connection.execute(text("select order_id, from_status, to_status, actor from order_events")).all()
-        expected = [(1, from_status, to_status, "test")] if (from_status, to_status, fulfilment) in LEGAL else []
-        assert [tuple(r) for r in written] == expected
-        connection.rollback()
-
-
-def test_terminal_statuses_have_no_way_out():
-    assert state.TERMINAL == {state.COMPLETED, state.REJECTED, state.CANCELLED, state.EXPIRED}
 
 
 def _statuses(client, chain, order_id, who="m0"):

@@ -33,6 +33,7 @@ class Principal:
     role: str  # member, clerk, courier, hq
     store_id: int | None = None
     name: str = ""
+    token_version: int = 0  # the account's version when the token was issued (see revocation.py)
 
     @property
     def actor(self) -> str:
@@ -105,10 +106,19 @@ def authenticate(session, *, phone: str | None = None, username: str | None = No
     return principal
 
 
+def authenticate_password(stored_hash: str | None, password) -> None:
+    """A password check for an account already known (a password change): 401 when wrong."""
+    if not isinstance(password, str) or not password or len(password) > 200:
+        raise ValidationFailed("需要 password", code="invalid_credentials_format")
+    if not off_event_loop(check_password_hash, stored_hash or _DUMMY_HASH, password):
+        raise Unauthorized("原密码错误", code="invalid_credentials")
+
+
 def principal_of(account) -> Principal:
+    version = account.token_version or 0
     if isinstance(account, Member):
-        return Principal("member", account.id, MEMBER, None, account.name)
-    return Principal("staff", account.id, account.role, account.store_id, account.name)
+        return Principal("member", account.id, MEMBER, None, account.name, version)
+    return Principal("staff", account.id, account.role, account.store_id, account.name, version)
 
 
 class TokenService:
@@ -123,7 +133,8 @@ class TokenService:
         self._decode = lru_cache(maxsize=self.CACHE_SIZE)(self._decode_uncached)
 
     def issue(self, principal: Principal) -> str:
-        return self._serializer.dumps([principal.kind, principal.id, principal.role, principal.store_id, principal.name])
+        return self._serializer.dumps([principal.kind, principal.id, principal.role, principal.store_id, principal.name,
+                                       principal.token_version])
 
     def verify(self, token: str) -> Principal:
         principal, expires_at = self._decode(token)
@@ -133,11 +144,12 @@ class TokenService:
 
     def _decode_uncached(self, token: str) -> tuple[Principal, float]:
         try:
-            (kind, pid, role, store_id, name), signed_at = self._serializer.loads(
-                token, max_age=self._max_age, return_timestamp=True
-            )
+            fields, signed_at = self._serializer.loads(token, max_age=self._max_age, return_timestamp=True)
+            if len(fields) == 5:  # issued before tokens carried a version: the account's first
+                fields = [*fields, 0]
+            kind, pid, role, store_id, name, version = fields
         except SignatureExpired as exc:
             raise Unauthorized("登录已过期,请重新登录", code="token_expired") from exc
         except (BadSignature, ValueError, TypeError) as exc:
             raise Unauthorized("无效的令牌", code="invalid_token") from exc
-        return Principal(kind, pid, role, store_id, name), signed_at.timestamp() + self._max_age
+        return Principal(kind, pid, role, store_id, name, version), signed_at.timestamp() + self._max_age

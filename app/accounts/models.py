@@ -25,6 +25,8 @@ class Member(db.Model):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     level: Mapped[str] = mapped_column(String(16), default="普通会员")
     points: Mapped[int] = mapped_column(Integer, default=0)
+    # Tokens carry the version they were issued under; a bump (password change) revokes them all.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
@@ -44,3 +46,5 @@ class Staff(db.Model):
     role: Mapped[str] = mapped_column(String(16))
     store_id: Mapped[int | None] = mapped_column(ForeignKey("locations.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Bumped on deactivation and password change: every token issued before stops working.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

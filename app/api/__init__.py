@@ -6,6 +6,7 @@ from functools import wraps
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 
+from ..accounts.revocation import require_current
 from ..errors import DomainError, Forbidden, Unauthorized, ValidationFailed
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -92,7 +93,8 @@ def principal():
         header = current_request().headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             raise Unauthorized("需要登录(Authorization: Bearer <token>)", code="missing_token")
-        who = cache.principal = current_application().extensions["storelink_tokens"].verify(header[7:].strip())
+        who = current_application().extensions["storelink_tokens"].verify(header[7:].strip())
+        cache.principal = who = require_current(who)  # deactivated, or the password changed: 401
     return who
 
 
@@ -144,4 +146,4 @@ def register_error_handlers(app) -> None:
         return "服务器内部错误", 500
 
 
-from . import auth, catalog, hq, member, orders, payments, pickup, regions, staff, openapi  # noqa: E402,F401  (routes register on bp)
+from . import auth, catalog, devices, hq, member, orders, payments, pickup, regions, staff, openapi  # noqa: E402,F401  (routes register on bp)

@@ -1,5 +1,6 @@
 from flask import current_app, jsonify, request
 
+from ..accounts import revocation
 from ..accounts.auth import authenticate
 from ..accounts.registration import parse_registration, register_member
 from ..extensions import db
@@ -17,8 +18,13 @@ def login():
 
 @bp.post("/auth/register")
 def register():
-    """A new member (mobile number + password); answers like a login, so the page is logged in at once."""
-    who = register_member(*parse_registration(json_body()))
+    """A new member (mobile number + password); answers like a login, so the page is logged in at once.
+    Attempts count toward the login throttle (per number and per address): "this number is taken" is
+    an answer about an account, and each attempt costs a password hash."""
+    phone, password, name = parse_registration(json_body())
+    attempt = current_app.extensions["storelink_login_throttle"].attempt(f"register:{phone}", request.remote_addr or "")
+    who = register_member(phone, password, name)
+    attempt.succeeded()
     token = current_app.extensions["storelink_tokens"].issue(who)
     return jsonify(token=token, token_type="Bearer", **who.to_dict()), 201
 
@@ -26,3 +32,14 @@ def register():
 @bp.get("/auth/me")
 def me():
     return jsonify(principal().to_dict())
+
+
+@bp.post("/auth/password")
+def change_password():
+    """The caller's new password; every token issued before stops working, a fresh one is returned."""
+    body = json_body()
+    who = revocation.change_password(principal(), body.get("old_password"), body.get("new_password"),
+                                     throttle=current_app.extensions["storelink_login_throttle"],
+                                     address=request.remote_addr or "")
+    token = current_app.extensions["storelink_tokens"].issue(who)
+    return jsonify(token=token, token_type="Bearer", **who.to_dict())

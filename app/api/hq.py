@@ -1,14 +1,11 @@
 from flask import jsonify
-from sqlalchemy import select
 
+from ..accounts import revocation
 from ..accounts.models import HQ
-from ..catalog.models import Product
-from ..infra.unit_of_work import unit_of_work
-from ..errors import NotFound, ValidationFailed
+from ..errors import ValidationFailed
 from ..ids import is_row_id
-from ..locations.models import Location
 from ..stock import service as stock
-from . import bp, json_body, require
+from . import bp, json_body, principal, require
 
 
 @bp.post("/hq/stock")
@@ -28,17 +25,16 @@ def set_stock():
         raise ValidationFailed(f"{name} 必须是整数", code="invalid_field", details={"field": name})
     if not isinstance(sku, str):
         raise ValidationFailed("sku 必须是文本", code="invalid_sku")
-    with unit_of_work() as uow:
-        location = uow.session.get(Location, location_id)
-        if location is None:
-            raise NotFound("门店或仓库不存在", code="location_not_found")
-        product = uow.session.execute(select(Product).where(Product.sku == sku)).scalar_one_or_none()
-        if product is None:
-            raise NotFound("商品不存在", code="unknown_sku", details={"skus": [sku]})
-        if has_on_hand:
-            item = stock.set_on_hand(uow.connection, location.id, product.id, value)
-        else:
-            item = stock.adjust_on_hand(uow.connection, location.id, product.id, value)
-        result = {"location_id": location.id, "sku": sku, "on_hand": item.on_hand, "reserved": item.reserved,
-                  "available": item.available}
-    return jsonify(result)
+    if has_on_hand:
+        level = stock.count(location_id, sku, on_hand=value)
+    else:
+        level = stock.count(location_id, sku, delta=value)
+    return jsonify({"location_id": level.location_id, "sku": sku, "on_hand": level.on_hand, "reserved": level.reserved,
+                    "available": level.available})
+
+
+@bp.post("/hq/staff/<int:staff_id>/deactivate")
+@require(HQ)
+def deactivate_staff(staff_id: int):
+    """Takes a staff account out of service: its tokens are refused at once, its open sockets closed."""
+    return jsonify(revocation.deactivate_staff(staff_id, principal()))

@@ -63,14 +63,53 @@ PICKUP_VERIFY = {
 REASON = {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}}}
 
 
+DEVICE = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "store_id": {"type": "integer"}, "name": {"type": "string"},
+    "token_hint": {"type": "string"}, "online": {"type": "boolean"}, "revoked": {"type": "boolean"},
+    "last_seen_at": {"type": ["string", "null"]}, "scale": {"type": ["object", "null"]}, "printers": {"type": "array"}}}
+PRINT_JOB = {"type": "object", "properties": {
+    "job_id": {"type": "integer"}, "order_id": {"type": ["integer", "null"]}, "device_id": {"type": "integer"},
+    "kind": {"enum": ["receipt", "pickup_ticket", "delivery_note", "drawer_kick"]},
+    "status": {"enum": ["queued", "printed", "failed", "expired"]}, "error": {"type": "string"}}}
+JOB_STATUS_QUERY = _query("status", {"enum": ["queued", "printed", "failed", "expired"]})
+# Hardware bridges and print jobs (the bridges themselves speak Socket.IO on /bridge, see README).
+DEVICE_PATHS = {
+    "/hq/devices": {
+        "post": _op("Register a hardware bridge for a store; its token is in this answer only", roles=["hq"], ok=201,
+                    body={"type": "object", "required": ["store_id", "name"], "properties": {
+                        "store_id": {"type": "integer"}, "name": {"type": "string", "maxLength": 50}}},
+                    ok_schema={"type": "object", "properties": {"device": DEVICE, "token": {"type": "string"}}}),
+        "get": _op("Every bridge, online or not, with its scale and printers", roles=["hq"],
+                   params=(_query("store_id", {"type": "integer"}),)),
+    },
+    "/hq/devices/{device_id}/revoke": {"post": _op("Revoke a bridge's token; its open connection is cut at once",
+                                                   roles=["hq"], params=(_path_id("device_id"),))},
+    "/hq/print-jobs": {"get": _op("Recent print jobs of the chain (or a store)", roles=["hq"],
+                                  params=(_query("store_id", {"type": "integer"}), JOB_STATUS_QUERY))},
+    "/clerk/devices": {"get": _op("The store's bridges", roles=["clerk", "hq"])},
+    "/clerk/print-jobs": {"get": _op("The store's recent print jobs", roles=["clerk", "hq"], params=(JOB_STATUS_QUERY,))},
+    "/clerk/orders/{order_id}/print": {"post": _op(
+        "Print or reprint an order's receipt, pickup ticket or delivery note on the store's bridge", roles=["clerk", "hq"],
+        ok=202, body={"type": "object", "properties": {"kind": {"enum": ["receipt", "pickup_ticket", "delivery_note"],
+                                                               "default": "receipt"}}},
+        ok_schema={"type": "object", "properties": {"job": PRINT_JOB}}, params=(_path_id(),))},
+    "/clerk/drawer/open": {"post": _op("Kick the store's cash drawer open", roles=["clerk"], ok=202)},
+    "/clerk/devices/{device_id}/scale/{command}": {"post": _op(
+        "Zero, tare or clear the tare of the store's scale (protocols with commands, e.g. Toledo 8217)",
+        roles=["clerk", "hq"], ok=202, params=(_path_id("device_id"), {"name": "command", "in": "path", "required": True,
+                                                                        "schema": {"enum": ["zero", "tare", "clear_tare"]}}))},
+}
+
+
 def document() -> dict:
     id_param = (_path_id(),)
     return {
         "openapi": "3.1.0",
         "info": {"title": "StoreLink 门店通 API", "version": "1.0.0"},
         "servers": [{"url": "/api/v1"}],
-        "paths": {
-            "/auth/login": {"post": _op("Log in with phone (member) or username (staff)", body={
+        "paths": DEVICE_PATHS | {
+            "/auth/login": {"post": _op("Log in with phone (member) or username (staff); 429 with Retry-After when throttled",
+                                        errors=(400, 401, 403, 404, 409, 422, 429), body={
                 "type": "object", "required": ["password"],
                 "properties": {"phone": {"type": "string"}, "username": {"type": "string"}, "password": {"type": "string"}}})},
             "/auth/register": {"post": _op("Register a member with a mobile number; answers like login", ok=201, body={
@@ -100,6 +139,13 @@ def document() -> dict:
                                                            params=(_path_id("message_id"),))},
             "/me/messages/read-all": {"post": _op("Mark every message read", roles=["member"])},
             "/auth/me": {"get": _op("The caller's role and store", roles=["member", "clerk", "courier", "hq"])},
+            "/auth/password": {"post": _op("Change the caller's password; every earlier token is revoked, a fresh one returned",
+                                           roles=["member", "clerk", "courier", "hq"], errors=(400, 401, 403, 404, 409, 422, 429), body={
+                "type": "object", "required": ["old_password", "new_password"],
+                "properties": {"old_password": {"type": "string", "minLength": 1, "maxLength": 200},
+                               "new_password": {"type": "string", "minLength": 8, "maxLength": 200}}})},
+            "/hq/staff/{staff_id}/deactivate": {"post": _op("Take a staff account out of service: its tokens are refused, its sockets closed",
+                                                            roles=["hq"], params=(_path_id("staff_id"),))},
             "/products": {"get": _op("Catalogue with available stock", params=(_query("location_id", {"type": "integer"}), _query("category", {"type": "string"})))},
             "/stores": {"get": _op("Stores and warehouses", params=(_query("kind", {"enum": ["store", "warehouse"]}),))},
             "/stores/match": {"post": _op("Address → delivering store and reason", body={
@@ -111,7 +157,7 @@ def document() -> dict:
                            params=(_query("limit", {"type": "integer"}), _query("before_id", {"type": "integer"}), _query("status", {"type": "string"}))),
             },
             "/orders/{order_id}": {"get": _op("Order detail with its event history", roles=["member", "clerk", "courier", "hq"], ok_schema=ORDER, params=id_param)},
-            "/orders/{order_id}/pay": {"post": _op("Start a payment; returns the provider's pay URL", roles=["member"], params=id_param)},
+            "/orders/{order_id}/pay": {"post": _op("Start a payment; returns the provider's pay URL (503 payment_unavailable when no provider is configured)", roles=["member"], params=id_param, errors=(400, 401, 403, 404, 409, 422, 503))},
             "/orders/{order_id}/cancel": {"post": _op("Cancel (refunds a paid order)", roles=["member", "hq"], body=REASON, ok_schema=ORDER, params=id_param)},
             "/orders/{order_id}/pickup-qr.png": {"get": {**_op("The pickup QR (a signed, expiring token) of the member's own paid pickup order", roles=["member"], params=id_param, errors=(401, 403, 404, 409)),
                                                           "responses": {"200": {"description": "PNG image", "content": {"image/png": {}}}, **{str(s): {"description": "error", "content": {"application/json": {"schema": ERROR}}} for s in (401, 403, 404, 409)}}}},

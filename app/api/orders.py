@@ -6,10 +6,11 @@ from ..orders.models import PICKUP
 from ..pickup import codes as pickup_codes
 from ..orders.placement import parse_order_request, place_order, request_fingerprint
 from ..payments.service import start_payment
+from ..repositories import reader
 from . import (bp, current_application, current_request, json_body, json_response, optional_int_arg,
                optional_json_body, optional_text, principal, require)
 from .pickup import pickup_dict
-from .serializers import order_dict, orders_json
+from .serializers import order_dict
 
 MAX_PAGE = 100
 
@@ -33,7 +34,7 @@ def create_order():
 @require(MEMBER)
 def quote_order():
     """What placing this request would do (location, reason, fee, method change), placing nothing."""
-    return jsonify(quote.quote(db, parse_order_request(json_body())))
+    return jsonify(quote.quote(reader(), parse_order_request(json_body())))
 
 
 @bp.get("/orders")
@@ -47,16 +48,16 @@ def list_orders():
         location_id=who.store_id if not (who.is_member or who.is_hq) else None,
         status=request.args.get("status") or None,
     )
-    return jsonify(orders=orders_json(orders), next_before_id=orders[-1].id if len(orders) == limit else None)
+    return jsonify(orders=[order_dict(o) for o in orders], next_before_id=orders[-1].id if len(orders) == limit else None)
 
 
 @bp.get("/orders/<int:order_id>")
 def get_order(order_id: int):
     connection = db.session.connection()
-    order = queries.order_row(connection, order_id)
+    order = queries.order(connection, order_id)
     who = principal()
     lifecycle.check_access(order, who)
-    data = order_dict(order, queries.lines_of(connection, order.id), queries.events_of(connection, order.id))
+    data = order_dict(order, queries.history(connection, order.id))
     if who.is_member and order.fulfilment == PICKUP:  # the code is the owner's alone (HQ and clerks never see it)
         code = pickup_codes.of_order(connection, order.id)
         data["pickup"] = pickup_dict(code) if code is not None else None
@@ -81,7 +82,6 @@ def pay_order(order_id: int):
 def cancel_order(order_id: int):
     reason = optional_text(optional_json_body(), "reason")
     return jsonify(order_dict(lifecycle.cancel(order_id, principal(), reason)))
-
 
 
 @bp.post("/orders/<int:order_id>/confirm-receipt")

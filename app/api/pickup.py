@@ -27,7 +27,7 @@ def pickup_qr(order_id: int):
 
 def owned_pickup_code(connection, order_id: int, who):
     """The pickup code of the caller's own order (None if it has none yet); 404 for anyone else's order."""
-    order = queries.order_row(connection, order_id)
+    order = queries.order(connection, order_id, with_lines=False)
     if not (who.is_member and order.member_id == who.id):
         raise NotFound("订单不存在", code="order_not_found")
     return codes.of_order(connection, order_id)

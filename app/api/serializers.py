@@ -1,15 +1,14 @@
 """JSON shapes of domain objects, shared by every endpoint that returns them."""
 from __future__ import annotations
 
-from ..catalog.models import Product
-from ..extensions import db
 from ..locations.models import Location
 from ..orders import state
-from ..orders.queries import lines_by_order
 from ..orders.pricing import is_weighed, piece_price
+from ..orders.records import HistoryEntry, OrderRecord
 
 
-def product_dict(product: Product, available: int | None = None) -> dict:
+def product_dict(product, available: int | None = None) -> dict:
+    """A product (a row with the products columns) as JSON."""
     data = {
         "sku": product.sku, "name": product.name, "category": product.category, "sold_by": product.sold_by,
         "unit": product.unit, "price": piece_price(product),
@@ -34,14 +33,8 @@ def location_dict(location: Location) -> dict:
     }
 
 
-def orders_json(orders: list) -> list[dict]:
-    """Order rows (from orders.queries) with their lines, in one query for all of them."""
-    lines = lines_by_order(db.session.connection(), [o.id for o in orders])
-    return [order_dict(o, lines[o.id]) for o in orders]
-
-
-def order_dict(order, lines=None, events=None) -> dict:
-    """An order (model object or row) as JSON; `lines` default to the object's own."""
+def order_dict(order: OrderRecord, history: list[HistoryEntry] | None = None) -> dict:
+    """An order, with its lines (and its history when given), as JSON."""
     data = {
         "id": order.id, "number": order.number, "member_id": order.member_id, "channel": order.channel,
         "fulfilment": order.fulfilment, "location_id": order.location_id, "status": order.status,
@@ -52,16 +45,15 @@ def order_dict(order, lines=None, events=None) -> dict:
         # Datetimes are written by the JSON provider (UTC, RFC 3339 with Z).
         "created_at": order.created_at, "updated_at": order.updated_at, "expires_at": order.expires_at,
         "lines": [
-            {"id": getattr(l, "id", None), "sku": l.sku, "name": l.name, "qty": l.qty, "unit_price": l.unit_price,
-             "line_total": l.line_total, "standard_weight_g": l.standard_weight_g,
-             "handed_over_qty": getattr(l, "handed_over_qty", 0)}
-            for l in (order.lines if lines is None else lines)
+            {"id": l.id, "sku": l.sku, "name": l.name, "qty": l.qty, "unit_price": l.unit_price,
+             "line_total": l.line_total, "standard_weight_g": l.standard_weight_g, "handed_over_qty": l.handed_over_qty}
+            for l in order.lines
         ],
     }
-    if events is not None:
+    if history is not None:
         data["events"] = [
             {"at": e.at, "actor": e.actor, "kind": e.kind, "from": e.from_status, "to": e.to_status,
              "reason": e.reason}
-            for e in events
+            for e in history
         ]
     return data

@@ -9,7 +9,7 @@ from ..extensions import db
 from ..orders import lifecycle, queries, state
 from ..realtime import catchup
 from . import bp, optional_int_arg, optional_json_body, optional_text, principal, require
-from .serializers import order_dict, orders_json
+from .serializers import order_dict
 
 # The clerk centre's groups: to accept, to prepare, waiting for pickup, to ship, out for delivery.
 QUEUE_STATUSES = (state.AWAITING_ACCEPTANCE, state.ACCEPTED, state.READY_FOR_PICKUP, state.READY_TO_SHIP,
@@ -34,7 +34,7 @@ def clerk_queue():
     counts = {status: 0 for status in QUEUE_STATUSES}
     for order in orders:
         counts[order.status] = counts.get(order.status, 0) + 1
-    data = orders_json(orders)
+    data = [order_dict(o) for o in orders]
     _attach_notes(data)
     return jsonify(orders=data, counts=counts, last_event_id=last_event_id)
 

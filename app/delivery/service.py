@@ -17,9 +17,10 @@ from ..clock import utcnow
 from ..errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
 from ..infra.unit_of_work import unit_of_work
 from ..orders import state
+from ..orders import lifecycle
 from ..orders.lifecycle import check_access, load_order
 from ..orders.models import COD, PAID, PICKUP, UNPAID, Order
-from ..payments import refunds
+from ..orders.records import OrderRecord
 from ..payments.models import SUCCEEDED, Payment
 from ..stock import service as stock
 from .models import CARRIER, DELIVERED, OUT, REJECTED, RETURNED, SETTLED, STAFF, DeliveryNote
@@ -43,15 +44,15 @@ def ship(order_id: int, who: Principal, *, carrier: str = "", tracking_no: str =
         else:
             courier = _store_staff(uow.session, courier_id if courier_id is not None else who.id, order.location_id)
             mode, how = STAFF, f"门店自配送:{courier.name or courier.username}"
-        event = state.transition(uow.connection, order, state.SHIPPED, actor=who.actor, reason=how)
-        stock.commit(uow.connection, order.location_id, _remaining(order))
+        shipped, entry = state.transition(uow, order, state.SHIPPED, actor=who.actor, reason=how)
+        stock.hand_over(uow, order.location_id, order.line_quantities())
         cod = order.total if order.payment_method == COD and order.payment_status == UNPAID else 0
         note = DeliveryNote(order_id=order.id, store_id=order.location_id, mode=mode, carrier=carrier,
                             tracking_no=tracking_no, courier_id=courier.id if courier else None, status=OUT,
                             cod_amount=cod, shipped_at=utcnow(), shipped_by=who.id)
         uow.session.add(note)
-        _announce(uow, order, event.id)
-    return order, note
+        _announce(uow, shipped, entry.id)
+    return shipped, note
 
 
 def delivered(order_id: int, who: Principal, *, cash_collected: int | None = None, reason: str = ""):
@@ -63,13 +64,13 @@ def delivered(order_id: int, who: Principal, *, cash_collected: int | None = Non
                 raise ValidationFailed(f"货到付款订单请填写实收现金(应收 {note.cod_amount / 100:.2f} 元)",
                                        code="cash_required", details={"cod_amount": note.cod_amount})
             reason = reason or f"客户已签收,代收现金 {cash_collected / 100:.2f} 元(待回店校验)"
-        event = state.transition(uow.connection, order, state.COMPLETED, actor=who.actor, reason=reason or "客户已签收")
+        done, entry = state.transition(uow, order, state.COMPLETED, actor=who.actor, reason=reason or "客户已签收")
         if note is not None:
             note.status = DELIVERED if note.cod_amount > 0 else SETTLED
             note.cash_collected = cash_collected if note.cod_amount > 0 else None
             note.outcome_at = utcnow()
-        _announce(uow, order, event.id)
-    return order, note
+        _announce(uow, done, entry.id)
+    return done, note
 
 
 def rejected(order_id: int, who: Principal, *, reason: str = ""):
@@ -78,14 +79,15 @@ def rejected(order_id: int, who: Principal, *, reason: str = ""):
     with unit_of_work() as uow:
         order, note = _at_the_door(uow, order_id, who)
         why = reason or "客户拒签"
-        event = state.transition(uow.connection, order, state.REJECTED, actor=who.actor,
-                                 reason=f"{why}(货物退回门店,入库后{'退款' if order.payment_status == PAID else '关闭'})")
+        rejected_order, entry = state.transition(
+            uow, order, state.REJECTED, actor=who.actor,
+            reason=f"{why}(货物退回门店,入库后{'退款' if order.payment_status == PAID else '关闭'})")
         if note is None:  # shipped before delivery notes existed: nothing will come back through one
-            _return_to_stock(uow, order, who)
+            rejected_order, _ = _return_to_stock(uow, rejected_order, who)
         else:
             note.status, note.reject_reason, note.outcome_at = REJECTED, why[:200], utcnow()
-        _announce(uow, order, event.id)
-    return order, note
+        _announce(uow, rejected_order, entry.id)
+    return rejected_order, note
 
 
 def check_back(order_id: int, who: Principal, *, cash_counted: int | None = None):
@@ -97,36 +99,37 @@ def check_back(order_id: int, who: Principal, *, cash_counted: int | None = None
         if note is None or note.status not in (DELIVERED, REJECTED):
             raise Conflict("该订单没有待回店校验的配送单", code="nothing_to_check_back")
         if note.status == DELIVERED:
-            event = _count_cash(uow, order, note, cash_counted, who)
+            order, entry = _count_cash(uow, order, note, cash_counted, who)
         else:
-            event = _return_to_stock(uow, order, who)
+            order, entry = _return_to_stock(uow, order, who)
             note.status = RETURNED
         note.checked_back_at, note.checked_back_by = utcnow(), who.id
-        _announce(uow, order, event.id)
+        _announce(uow, order, entry.id)
     return order, note
 
 
-def _count_cash(uow, order: Order, note: DeliveryNote, counted, who: Principal):
+def _count_cash(uow, order: OrderRecord, note: DeliveryNote, counted, who: Principal):
     if not _is_cents(counted):
         raise ValidationFailed("请填写清点的现金金额(分)", code="cash_required", details={"cod_amount": note.cod_amount})
     now = utcnow()
     if counted > 0:
-        uow.session.add(Payment(order_id=order.id, provider="cod_cash", out_trade_no=f"COD{order.id}",
-                                provider_txn_id=who.actor, amount=counted, status=SUCCEEDED, created_at=now,
-                                paid_at=now))
+        uow.payments.add(Payment(order_id=order.id, provider="cod_cash", out_trade_no=f"COD{order.id}",
+                                 provider_txn_id=who.actor, amount=counted, status=SUCCEEDED, created_at=now,
+                                 paid_at=now))
     note.cash_counted, note.cash_difference, note.status = counted, counted - note.cod_amount, SETTLED
-    order.payment_status = PAID
-    return state.record(uow.connection, order, actor=who.actor, kind="cod_checked", reason=(
+    paid = order._replace(payment_status=PAID)
+    state.save(uow, order, paid)
+    return paid, state.record(uow, order.id, actor=who.actor, kind="cod_checked", reason=(
         f"回店校验:应收 {note.cod_amount / 100:.2f} 元,配送员报收 {(note.cash_collected or 0) / 100:.2f} 元,"
         f"清点 {counted / 100:.2f} 元,差额 {(counted - note.cod_amount) / 100:.2f} 元"))
 
 
-def _return_to_stock(uow, order: Order, who: Principal):
-    stock.restock(uow.connection, order.location_id, _remaining(order))
-    event = state.record(uow.connection, order, actor=who.actor, kind="returned", reason="拒签货物已退回门店入库")
+def _return_to_stock(uow, order: OrderRecord, who: Principal):
+    stock.restock(uow, order.location_id, order.line_quantities())
+    entry = state.record(uow, order.id, actor=who.actor, kind="returned", reason="拒签货物已退回门店入库")
     if order.payment_status == PAID:
-        refunds.refund_order_in_full(uow, order, actor=who.actor, reason="拒签退款")
-    return event
+        order = lifecycle.refund_in_full(uow, order, actor=who.actor, reason="拒签退款")
+    return order, entry
 
 
 def courier_deliveries(session, who: Principal) -> list[tuple[Order, DeliveryNote]]:
@@ -189,10 +192,10 @@ def _at_the_door(uow, order_id: int, who: Principal):
     return order, note
 
 
-def _locked(uow, order_id: int, who: Principal, *, roles) -> Order:
+def _locked(uow, order_id: int, who: Principal, *, roles) -> OrderRecord:
     if who.role not in roles:
         raise Forbidden("没有权限执行此操作", code="forbidden_role")
-    order = load_order(uow.session, order_id, lock=True)
+    order = load_order(uow, order_id)
     check_access(order, who)
     return order
 
@@ -209,14 +212,10 @@ def _store_staff(session, staff_id: int, store_id: int) -> Staff:
     return staff
 
 
-def _remaining(order: Order) -> list[tuple[int, int]]:
-    return [(line.product_id, line.qty - line.handed_over_qty) for line in order.lines if line.qty > line.handed_over_qty]
-
-
 def _is_cents(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_CENTS
 
 
-def _announce(uow, order: Order, event_id: int) -> None:
+def _announce(uow, order: OrderRecord, event_id: int) -> None:
     uow.publish("order.status", order_id=order.id, status=order.status, location_id=order.location_id,
                 member_id=order.member_id, payment_status=order.payment_status, event_id=event_id)

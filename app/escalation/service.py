@@ -7,7 +7,6 @@ to its store's clerks (a louder alarm) and to the HQ room on /clerk.
 from __future__ import annotations
 
 from datetime import timedelta
-from types import SimpleNamespace
 
 from sqlalchemy import and_, literal, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -54,7 +53,7 @@ def _escalate(order_id: int, cutoff, now) -> bool:
             select(_o.c.id, _o.c.number, _o.c.location_id, _o.c.member_id, _o.c.updated_at, _l.c.name.label("store"))
             .join(_l, _l.c.id == _o.c.location_id).where(_o.c.id == order_id)).one()
         waited = int((now - order.updated_at).total_seconds())
-        event = state.record(connection, SimpleNamespace(id=order_id), actor="system", kind="escalated",
+        event = state.record(uow, order_id, actor="system", kind="escalated",
                              reason=f"超过 {waited // 60} 分钟未接单,已提醒门店并通知总部", at=now)
         uow.publish("order.escalated", order_id=order_id, location_id=order.location_id, event_id=event.id,
                     number=order.number, store_name=order.store, waited_seconds=waited,

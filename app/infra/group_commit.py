@@ -6,7 +6,6 @@ import gevent
 import gevent.event
 import gevent.lock
 
-from ..extensions import db
 from .engine import IMMEDIATE
 from .unit_of_work import UnitOfWork
 
@@ -23,8 +22,9 @@ class GroupCommit:
     SQLite serialises writers anyway and its statements never yield to gevent, so batching costs
     no concurrency; it is not used on PostgreSQL, which commits concurrent transactions itself."""
 
-    def __init__(self, engine):
+    def __init__(self, engine, uow_class: type[UnitOfWork] = UnitOfWork):
         self._engine = engine
+        self._uow_class = uow_class
         self._open: _Batch | None = None
         self._inside: set = set()  # greenlets inside a unit right now
         # Every batch writes through one connection, kept between batches. SQLite empties a
@@ -146,7 +146,7 @@ class _GroupUnit:
         except BaseException:
             self._leave()
             raise
-        self._uow = UnitOfWork(batch.connection, own_savepoint=True)
+        self._uow = group._uow_class(batch.connection, own_savepoint=True)
         return self._uow
 
     def __exit__(self, exc_type, exc, traceback) -> bool:
@@ -186,6 +186,9 @@ def _raw(connection):
     return connection.connection.dbapi_connection
 
 
-def init_group_commit(app) -> None:
-    if app.config.get("SQLITE_GROUP_COMMIT", True) and GroupCommit.applies(db.engine):
-        app.extensions["storelink_group_commit"] = GroupCommit(db.engine)
+def group_commit_for(app, engine, uow_class: type[UnitOfWork] = UnitOfWork) -> GroupCommit | None:
+    """The group commit for this app's engine, where it applies (SQLite under gevent, unless the
+    SQLITE_GROUP_COMMIT setting is off)."""
+    if app.config.get("SQLITE_GROUP_COMMIT", True) and GroupCommit.applies(engine):
+        return GroupCommit(engine, uow_class)
+    return None

@@ -6,14 +6,14 @@ SQLite never yields to gevent, so a write transaction must not do network I/O: s
 from __future__ import annotations
 
 from contextlib import contextmanager
-from typing import Callable, Iterator
+from typing import Callable, ContextManager, Iterator
 
 from flask import current_app
 from sqlalchemy.orm import Session
 
 from ..events import DomainEvent, dispatch
-from ..extensions import db
 from .engine import IMMEDIATE
+
 
 class UnitOfWork:
     """One database transaction plus the side effects to run once it has committed.
@@ -60,29 +60,44 @@ class UnitOfWork:
             callback()
 
 
+class SessionReads:
+    """What a unit of work offers (`connection`, `session`), on an existing ORM session (the request's):
+    for reads outside any unit of work."""
+
+    def __init__(self, session):
+        self.session = session
+        self.connection = session.connection()
+
+
 _current_app = current_app._get_current_object  # reading through the proxy costs ~2 µs (see app.api)
+FACTORY_KEY = "storelink_unit_of_work"
 
 
 def unit_of_work():
     """Run a state change as one transaction; roll back everything on any error. Use as
     `with unit_of_work() as uow:`.
 
-    On SQLite the transaction starts with BEGIN IMMEDIATE: it holds the write lock from the start,
-    so it never fails half-way for want of it. In the gevent server, SQLite units of work are
-    group-committed (see GroupCommit); elsewhere each has its own connection and transaction.
+    The application's unit-of-work factory makes it (create_app wires it in: group-committed units
+    for SQLite under gevent, each its own transaction elsewhere; tests may wire a fake). On SQLite the
+    transaction starts with BEGIN IMMEDIATE: it holds the write lock from the start, so it never fails
+    half-way for want of it.
     """
-    group = _current_app().extensions.get("storelink_group_commit")
-    return group.unit() if group is not None else _own_transaction()
+    return _current_app().extensions[FACTORY_KEY]()
 
 
-@contextmanager
-def _own_transaction() -> Iterator[UnitOfWork]:
-    uow = UnitOfWork(db.engine.connect().execution_options(**{IMMEDIATE: True}))
-    try:
-        with uow.connection.begin():
-            yield uow
-            uow._finish_session()
-    finally:
-        uow._close_session()
-        uow.connection.close()
-    uow._run_after_commit()
+def own_transactions(engine, uow_class: type[UnitOfWork] = UnitOfWork) -> Callable[[], ContextManager[UnitOfWork]]:
+    """A unit-of-work factory whose units each run on a connection and transaction of their own."""
+
+    @contextmanager
+    def own_transaction() -> Iterator[UnitOfWork]:
+        uow = uow_class(engine.connect().execution_options(**{IMMEDIATE: True}))
+        try:
+            with uow.connection.begin():
+                yield uow
+                uow._finish_session()
+        finally:
+            uow._close_session()
+            uow.connection.close()
+        uow._run_after_commit()
+
+    return own_transaction

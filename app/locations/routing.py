@@ -5,19 +5,18 @@ match first; failing that, stores covering its district; failing that, stores wh
 contains its coordinates. Among matching stores the one holding the whole order wins (就全), then the
 nearest (就近). When no matching store holds the whole order, the central warehouse ships it
 (门店有货门店配送;门店没有货中心仓配送). Every decision carries a human-readable reason.
+
+`source` is a unit of work or a reader: routing reads locations (`source.locations`) and what they
+have available (`source.stock`) through it, so the decisions can be tested on fakes.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-
-from sqlalchemy import select
-
 from ..errors import NotFound, OutOfStock
-from ..stock.service import available_map
 from .address import Address
 from .geo import distance_m, inside_fence
-from .models import STORE, WAREHOUSE, DeliveryArea, Location
+from .models import STORE, Location
 
 BASIS_LABEL = {"street": "街道/乡镇", "district": "区县", "fence": "电子围栏"}
 
@@ -42,39 +41,28 @@ class RoutingDecision:
     reason: str
 
 
-def match_stores(session, address: Address) -> StoreMatch:
-    for basis, level in (("street", DeliveryArea.street), ("district", DeliveryArea.district)):
-        value = address.street if basis == "street" else address.district
-        covering = select(DeliveryArea.location_id).where(
-            DeliveryArea.province == address.province, DeliveryArea.city == address.city, level == value
-        )
-        stores = session.execute(
-            select(Location)
-            .where(Location.kind == STORE, Location.active.is_(True), Location.id.in_(covering))
-            .order_by(Location.id)
-        ).scalars().all()
+def match_stores(source, address: Address) -> StoreMatch:
+    locations = source.locations
+    for basis in ("street", "district"):
+        stores = locations.stores_covering(address.province, address.city, **{basis: getattr(address, basis)})
         if stores:
-            return StoreMatch(list(stores), basis)
+            return StoreMatch(stores, basis)
     if address.has_point:
-        fenced = session.execute(
-            select(Location).where(Location.kind == STORE, Location.active.is_(True), Location.fence.is_not(None))
-            .order_by(Location.id)
-        ).scalars().all()
-        inside = [s for s in fenced if inside_fence(address.lat, address.lng, s.fence)]
+        inside = [s for s in locations.fenced_stores() if inside_fence(address.lat, address.lng, s.fence)]
         if inside:
             return StoreMatch(inside, "fence")
     return StoreMatch([], None)
 
 
-def store_serves(session, store: Location, address: Address) -> bool:
-    return store.id in {s.id for s in match_stores(session, address).stores}
+def store_serves(source, store: Location, address: Address) -> bool:
+    return store.id in {s.id for s in match_stores(source, address).stores}
 
 
-def route_delivery(session, address: Address, lines: list[tuple[int, int]]) -> RoutingDecision:
+def route_delivery(source, address: Address, lines: list[tuple[int, int]]) -> RoutingDecision:
     """Pick the store that delivers the order, or the central warehouse when none can."""
-    match = match_stores(session, address)
+    match = match_stores(source, address)
     if match.stores:
-        whole = _holding_whole_order(session, match.stores, lines)
+        whole = _holding_whole_order(source, match.stores, lines)
         if whole:
             store, distance = _nearest(whole, address)
             reason = f"{match.reason};{store.name}整单有货(就全)"
@@ -84,23 +72,17 @@ def route_delivery(session, address: Address, lines: list[tuple[int, int]]) -> R
         fallback = f"{match.reason};匹配门店均无法整单供货,由中心仓发货"
     else:
         fallback = f"{match.reason},由中心仓发货"
-    warehouse = route_to_warehouse(session, address, lines)
+    warehouse = route_to_warehouse(source, address, lines)
     return RoutingDecision(warehouse.location, "express", f"{fallback};{warehouse.reason}")
 
 
-def route_to_warehouse(session, address: Address | None, lines: list[tuple[int, int]]) -> RoutingDecision:
-    warehouses = session.execute(
-        select(Location).where(Location.kind == WAREHOUSE, Location.active.is_(True)).order_by(Location.id)
-    ).scalars().all()
-    whole = _holding_whole_order(session, warehouses, lines)
+def route_to_warehouse(source, address: Address | None, lines: list[tuple[int, int]]) -> RoutingDecision:
+    warehouses = source.locations.warehouses()
+    whole = _holding_whole_order(source, warehouses, lines)
     if not whole:
         raise OutOfStock("门店与中心仓均无法整单供货", code="out_of_stock")
     warehouse, _ = _nearest(whole, address)
     return RoutingDecision(warehouse, "express", f"{warehouse.name}整单有货")
-
-
-# What placing an order reads of a store the shopper named (placement fetches it with the goods).
-NAMED_STORE_COLUMNS = tuple(Location.__table__.c[name] for name in ("id", "name", "kind", "active"))
 
 
 def usable_store(store):
@@ -111,10 +93,10 @@ def usable_store(store):
     return store
 
 
-def _holding_whole_order(session, locations: list[Location], lines: list[tuple[int, int]]) -> list[Location]:
+def _holding_whole_order(source, locations: list[Location], lines: list[tuple[int, int]]) -> list[Location]:
     if not locations:
         return []
-    available = available_map(session.connection(), [loc.id for loc in locations], [p for p, _ in lines])
+    available = source.stock.available_map([loc.id for loc in locations], [p for p, _ in lines])
     return [loc for loc in locations if all(available.get((loc.id, p), 0) >= q for p, q in lines)]
 
 

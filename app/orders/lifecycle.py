@@ -1,39 +1,46 @@
-"""What happens to an order after it is placed: cancel, expiry, store actions, hand-over, delivery outcome.
+"""What happens to an order after it is placed: payment, cancel, expiry, store actions, hand-over,
+delivery outcome.
 
-Each function is one transaction. Stock follows the goods: cancelling or expiring releases the
-reservation, handing over or shipping commits it, a rejection at the door restocks it; money paid
-for goods that will not be delivered is refunded to its original route.
+Each public function is one transaction (or a step inside the caller's: mark_paid, late_payment).
+Stock follows the goods: cancelling or expiring releases the reservation, handing over or shipping
+hands it over, a rejection at the door restocks it; money paid for goods that will not be delivered
+is refunded to its original route through the unit of work's refund port (`uow.refunds`, which the
+payments package provides: orders never import payments); a pickup order's code is issued and voided
+through the pickup-code port (`uow.pickup_codes`, provided by the pickup package).
+
+Every announcement of a new status carries the id of the history entry that recorded it (`event_id`),
+after which a reconnecting client catches up.
 """
 from __future__ import annotations
 
 from contextlib import contextmanager
 
-from sqlalchemy import select
-
 from ..accounts.auth import Principal
 from ..clock import utcnow
-from ..infra.unit_of_work import unit_of_work
 from ..errors import Forbidden, IllegalTransition, NotFound
-from ..payments import refunds
-from ..pickup import codes as pickup_codes
+from ..ids import is_row_id
+from ..infra.unit_of_work import unit_of_work
 from ..stock import service as stock
 from . import state
-from ..ids import is_row_id
-from .models import PAID, PICKUP, UNPAID, Order
+from .models import PAID, PARTIALLY_REFUNDED, PICKUP, REFUNDED, UNPAID
+from .records import HistoryEntry, OrderRecord
 
 STORE_STAFF_ROLES = ("clerk", "courier")
+# Payment moves an order 待支付 → 待接单 for the fulfilments the state graph allows it for (all of them).
+_PAID_MOVE = (state.PENDING_PAYMENT, state.AWAITING_ACCEPTANCE)
+_PAYABLE_FULFILMENTS = state.legal_fulfilments(*_PAID_MOVE)
 
 
-def load_order(session, order_id, *, lock: bool = False) -> Order:
-    if not is_row_id(order_id):
-        raise NotFound("订单不存在", code="order_not_found")
-    order = session.get(Order, order_id, with_for_update=lock, populate_existing=lock)
+def load_order(uow, order_id, *, with_lines: bool = True) -> OrderRecord:
+    """The order (with its lines unless told otherwise), locked for the rest of the unit of work; 404
+    when there is none."""
+    order = uow.orders.lock(order_id, with_lines=with_lines) if is_row_id(order_id) else None
     if order is None:
         raise NotFound("订单不存在", code="order_not_found")
     return order
 
 
-def check_access(order: Order, who: Principal) -> None:
+def check_access(order, who: Principal) -> None:
     """Members see their own orders, store staff their store's, HQ all. Others get 404, not a hint."""
     if who.is_hq:
         return
@@ -44,29 +51,67 @@ def check_access(order: Order, who: Principal) -> None:
     raise NotFound("订单不存在", code="order_not_found")
 
 
-def cancel(order_id: int, who: Principal, reason: str = "") -> Order:
+def mark_paid(uow, order_id: int, *, actor: str, reason: str) -> OrderRecord | None:
+    """The order's payment succeeded (a step of the caller's unit of work): 待支付 → 待接单 and paid, if
+    the order still awaits its payment; None if it does not (closed, or paid already). The graph is
+    checked before the compare-and-set, which then decides between concurrent notifications. A paid
+    pickup order gets its pickup code."""
+    now = utcnow()
+    paid = uow.orders.mark_paid(order_id, *_PAID_MOVE, _PAYABLE_FULFILMENTS, now)
+    if paid is None:
+        return None
+    entry = state.record(uow, order_id, actor=actor, kind="status", from_status=state.PENDING_PAYMENT,
+                         to_status=state.AWAITING_ACCEPTANCE, reason=reason, at=now)
+    if paid.fulfilment == PICKUP:
+        uow.pickup_codes.issue(order_id, paid.location_id, now)
+    uow.publish("order.new", order_id=order_id, location_id=paid.location_id, member_id=paid.member_id,
+                event_id=entry.id)
+    _announce(uow, paid, entry)
+    return paid
+
+
+def paid_at_counter(uow, order: OrderRecord, *, actor: str, reason: str) -> OrderRecord:
+    """A pay-at-store order (到店付款) was paid at the counter (a step of the caller's unit of work; the
+    payments package records the payment itself)."""
+    paid = order._replace(payment_status=PAID)
+    state.save(uow, order, paid)
+    state.record(uow, order.id, actor=actor, kind="payment", reason=reason)
+    return paid
+
+
+def late_payment(uow, order_id: int, *, actor: str) -> OrderRecord:
+    """Money arrived for an order that no longer awaits it (closed, or paid already): noted in its
+    history; an unpaid order is marked refunded, as the payments package sends the money straight back
+    (a step of the caller's unit of work)."""
+    order = load_order(uow, order_id)
+    state.record(uow, order.id, actor=actor, kind="late_payment",
+                 reason=f"订单已是「{state.LABELS[order.status]}」时收到付款,原路退回")
+    if order.payment_status != UNPAID:
+        return order
+    refunded = order._replace(payment_status=REFUNDED)
+    state.save(uow, order, refunded)
+    return refunded
+
+
+def cancel(order_id: int, who: Principal, reason: str = "") -> OrderRecord:
     with unit_of_work() as uow:
-        order = load_order(uow.session, order_id, lock=True)
+        order = load_order(uow, order_id)
         check_access(order, who)
         store_has_it = order.status not in (state.PENDING_PAYMENT, state.AWAITING_ACCEPTANCE, *state.TERMINAL)
         if who.is_member and store_has_it:
             raise Forbidden("门店已接单,请联系门店取消", code="cancel_not_allowed")
-        _close(uow, order, state.CANCELLED, actor=who.actor, reason=reason or "取消订单")
-    return order
+        return _close(uow, order, state.CANCELLED, actor=who.actor, reason=reason or "取消订单")
 
 
 def expire_overdue(now=None, limit: int = 200) -> list[int]:
     """Close unpaid online orders whose payment window has passed; returns the ids closed."""
     now = now or utcnow()
     with unit_of_work() as uow:
-        due = uow.session.execute(
-            select(Order.id).where(Order.status == state.PENDING_PAYMENT, Order.expires_at <= now)
-            .order_by(Order.expires_at).limit(limit)
-        ).scalars().all()
+        due = uow.orders.overdue(state.PENDING_PAYMENT, now, limit)
     closed = []
     for order_id in due:
         with unit_of_work() as uow:
-            order = load_order(uow.session, order_id, lock=True)
+            order = load_order(uow, order_id)
             # Re-checked under the lock: a payment may have landed since the scan.
             if order.status == state.PENDING_PAYMENT and order.payment_status == UNPAID and order.expires_at <= now:
                 _close(uow, order, state.EXPIRED, actor="system", reason="超时未支付,自动关闭")
@@ -75,7 +120,7 @@ def expire_overdue(now=None, limit: int = 200) -> list[int]:
 
 
 def advance(order_id: int, to_status: str, who: Principal, reason: str = "", *,
-            only_from: tuple[str, ...] | None = None) -> Order:
+            only_from: tuple[str, ...] | None = None) -> OrderRecord:
     """A store or HQ action that moves the goods along (accept, ready, ship, hand over, delivered).
 
     `only_from` narrows the graph for actions that mean one specific move (a courier's "delivered"
@@ -89,27 +134,24 @@ def advance(order_id: int, to_status: str, who: Principal, reason: str = "", *,
                 details={"from": order.status, "to": to_status},
             )
         goods_leave = (to_status == state.SHIPPED) or (to_status == state.COMPLETED and order.status == state.READY_FOR_PICKUP)
-        event = state.transition(uow.connection, order, to_status, actor=who.actor, reason=reason)
+        moved, entry = state.transition(uow, order, to_status, actor=who.actor, reason=reason)
         if goods_leave:
-            stock.commit(uow.connection, order.location_id, _lines(order))
-        _announce(uow, order, event.id)
-    return order
+            stock.hand_over(uow, order.location_id, order.line_quantities())
+        return _announce(uow, moved, entry)
 
 
-def mark_ready(order_id: int, who: Principal, reason: str = "") -> Order:
+def mark_ready(order_id: int, who: Principal, reason: str = "") -> OrderRecord:
     """Goods picked and packed: 待提货 for a pickup order, 待发货 for a delivery."""
     with _store_action(order_id, who) as (uow, order):
         to_status = state.READY_FOR_PICKUP if order.fulfilment == PICKUP else state.READY_TO_SHIP
-        event = state.transition(uow.connection, order, to_status, actor=who.actor, reason=reason)
-        _announce(uow, order, event.id)
-    return order
+        return _announce(uow, *state.transition(uow, order, to_status, actor=who.actor, reason=reason))
 
 
-def confirm_receipt(order_id: int, who: Principal) -> Order:
+def confirm_receipt(order_id: int, who: Principal) -> OrderRecord:
     """确认收货: the member says a shipped, paid delivery arrived. Cash on delivery is the courier's to
     close (the cash must be collected first)."""
     with unit_of_work() as uow:
-        order = load_order(uow.session, order_id, lock=True)
+        order = load_order(uow, order_id)
         if not (who.is_member and order.member_id == who.id):
             raise NotFound("订单不存在", code="order_not_found")
         if order.fulfilment == PICKUP or order.status != state.SHIPPED:
@@ -117,9 +159,15 @@ def confirm_receipt(order_id: int, who: Principal) -> Order:
                                     details={"from": order.status, "to": state.COMPLETED})
         if order.payment_status != PAID:
             raise Forbidden("货到付款订单由配送员收款后完成", code="cod_confirm_by_courier")
-        event = state.transition(uow.connection, order, state.COMPLETED, actor=who.actor, reason="会员确认收货")
-        _announce(uow, order, event.id)
-    return order
+        return _announce(uow, *state.transition(uow, order, state.COMPLETED, actor=who.actor, reason="会员确认收货"))
+
+
+def reject_delivery(order_id: int, who: Principal, reason: str = "") -> OrderRecord:
+    """拒签: the goods come back into stock; a paid order is refunded, an unpaid (COD) one just closes."""
+    with _store_action(order_id, who) as (uow, order):
+        rejected, entry = state.transition(uow, order, state.REJECTED, actor=who.actor, reason=reason or "客户拒签")
+        stock.restock(uow, order.location_id, order.line_quantities())
+        return _announce(uow, _refund_in_full(uow, rejected, actor=who.actor, reason="拒签退款"), entry)
 
 
 @contextmanager
@@ -127,50 +175,72 @@ def _store_action(order_id: int, who: Principal):
     """One store-staff action: the order locked and checked against the caller's store. The action
     announces the new status with the history entry it wrote."""
     with unit_of_work() as uow:
-        order = load_order(uow.session, order_id, lock=True)
+        order = load_order(uow, order_id)
         _check_staff(order, who)
         yield uow, order
 
 
-def _close(uow, order: Order, to_status: str, *, actor: str, reason: str) -> None:
+def _close(uow, order: OrderRecord, to_status: str, *, actor: str, reason: str) -> OrderRecord:
     held = order.status in state.HOLDS_RESERVATION
-    event = state.transition(uow.connection, order, to_status, actor=actor, reason=reason)
+    closed, entry = state.transition(uow, order, to_status, actor=actor, reason=reason, expires_at=None)
     if held:
-        stock.release(uow.connection, order.location_id, _lines(order))
-    order.expires_at = None
-    pickup_codes.void(uow.connection, order.id)
-    if order.payment_status == PAID:
+        stock.release(uow, order.location_id, order.line_quantities())
+    uow.pickup_codes.void(order.id)
+    if closed.payment_status == PAID:
         reason = f"{state.LABELS[to_status]}退款"
         if any(line.handed_over_qty for line in order.lines):  # partly collected: refund what stays behind
-            refunds.refund_up_to(uow, order, _remaining_value(order), actor=actor, reason=reason)
+            closed = _refund_up_to(uow, closed, _remaining_value(order), actor=actor, reason=reason)
         else:
-            refunds.refund_order_in_full(uow, order, actor=actor, reason=reason)
-    _announce(uow, order, event.id)
+            closed = _refund_in_full(uow, closed, actor=actor, reason=reason)
+    return _announce(uow, closed, entry)
 
 
-def close(uow, order: Order, to_status: str, *, actor: str, reason: str) -> None:
+def close(uow, order: OrderRecord, to_status: str, *, actor: str, reason: str) -> OrderRecord:
     """Close an order inside the caller's unit of work (a job's cancellation): stock released, code
-    voided, money for goods not handed over refunded, the new status announced."""
-    _close(uow, order, to_status, actor=actor, reason=reason)
+    voided, the money for goods not handed over refunded, the new status announced."""
+    return _close(uow, order, to_status, actor=actor, reason=reason)
 
 
-def _remaining_value(order: Order) -> int:
+def _remaining_value(order: OrderRecord) -> int:
     return sum(line.unit_price * (line.qty - line.handed_over_qty) for line in order.lines)
 
 
-def _check_staff(order: Order, who: Principal) -> None:
+def _refund_up_to(uow, order: OrderRecord, amount: int, *, actor: str, reason: str) -> OrderRecord:
+    refunded, left = uow.refunds.refund_up_to(order.id, amount, reason=reason)
+    if not refunded:
+        return order
+    after = order._replace(payment_status=REFUNDED if left == 0 else PARTIALLY_REFUNDED)
+    state.save(uow, order, after)
+    state.record(uow, order.id, actor=actor, kind="refund", reason=f"{reason}:原路退回 {refunded / 100:.2f} 元")
+    return after
+
+
+def refund_in_full(uow, order: OrderRecord, *, actor: str, reason: str) -> OrderRecord:
+    """Everything paid for the order refunded, inside the caller's unit of work (rejected goods checked
+    back in); the order as it now is."""
+    return _refund_in_full(uow, order, actor=actor, reason=reason)
+
+
+def _refund_in_full(uow, order: OrderRecord, *, actor: str, reason: str) -> OrderRecord:
+    """Have everything paid for the order refunded (the refund port writes the refunds and sends them
+    after commit); the order notes it and is marked refunded."""
+    refunded = uow.refunds.refund_in_full(order.id, reason=reason)
+    if not refunded:
+        return order
+    after = order._replace(payment_status=REFUNDED)
+    state.save(uow, order, after)
+    state.record(uow, order.id, actor=actor, kind="refund", reason=f"{reason}:原路退回 {refunded / 100:.2f} 元")
+    return after
+
+
+def _check_staff(order: OrderRecord, who: Principal) -> None:
     if who.is_member:
         raise Forbidden("会员不能执行门店操作", code="forbidden_role")
     check_access(order, who)
 
 
-def _lines(order: Order) -> list[tuple[int, int]]:
-    """The units still at the store (a partial pickup already took the rest)."""
-    return [(line.product_id, line.qty - line.handed_over_qty) for line in order.lines
-            if line.qty > line.handed_over_qty]
-
-
-def _announce(uow, order: Order, event_id: int) -> None:
+def _announce(uow, order: OrderRecord, entry: HistoryEntry) -> OrderRecord:
+    """Announce the order's status (after commit), with the id of the history entry that recorded it."""
     uow.publish("order.status", order_id=order.id, status=order.status, location_id=order.location_id,
-                member_id=order.member_id, payment_status=order.payment_status, event_id=event_id)
-
+                member_id=order.member_id, payment_status=order.payment_status, event_id=entry.id)
+    return order

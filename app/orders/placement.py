@@ -3,64 +3,31 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections import namedtuple
-from types import SimpleNamespace
-from typing import NamedTuple
 from datetime import timedelta
+from operator import itemgetter
+from typing import NamedTuple
 
 import orjson
-from sqlalchemy import bindparam, insert, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
-from ..catalog.models import Product
+from ..catalog.service import all_listed
 from ..clock import business_time, utcnow
-from ..infra.unit_of_work import unit_of_work
-from ..errors import Conflict, DomainError, NotFound, TryAgain, ValidationFailed
-from ..infra.fastsql import FastStatement
+from ..errors import Conflict, DomainError, TryAgain, ValidationFailed
 from ..ids import is_row_id
+from ..infra.unit_of_work import unit_of_work
 from ..locations.address import Address, parse_address
-from ..locations.models import Location
-from ..locations.routing import NAMED_STORE_COLUMNS, route_delivery, route_to_warehouse, store_serves, usable_store
-from ..pickup import codes as pickup_codes
+from ..locations.routing import route_delivery, route_to_warehouse, store_serves, usable_store
 from ..stock import service as stock
 from . import pricing, state
-from .models import AT_STORE, COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAYMENT_METHODS, PICKUP, STORE_DELIVERY, UNPAID, Order, OrderLine
+from .models import AT_STORE, COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAYMENT_METHODS, PICKUP, STORE_DELIVERY, UNPAID
+from .records import ORDER_COLUMNS, OrderRecord
 
 MAX_LINES = 50
 MAX_QTY_PER_LINE = 999
 MAX_IDEMPOTENCY_KEY = 100
-
-# Placing an order is the hottest write path: prebuilt statements, no ORM objects or flush.
-_products = Product.__table__
-_GOODS_COLUMNS = tuple(_products.c[name] for name in ("id", "sku", "name", "sold_by", "unit_price", "price_per_kg",
-                                                      "standard_weight_g"))
-_LISTED_SKU = (_products.c.sku == bindparam("sku"), _products.c.active.is_(True))
-_PRODUCT_BY_SKU = FastStatement(select(*_GOODS_COLUMNS).where(*_LISTED_SKU))
-# A shopper who names a store gets the goods and the store in one statement: on the order's hot path a
-# statement costs more than the join. A missing store leaves its columns NULL.
-_locations = Location.__table__
-_PRODUCT_WITH_STORE = FastStatement(
-    select(*_GOODS_COLUMNS, *(column.label(f"store_{column.key}") for column in NAMED_STORE_COLUMNS))
-    .select_from(_products.outerjoin(_locations, _locations.c.id == bindparam("store")))
-    .where(*_LISTED_SKU)
-)
-_NamedStore = namedtuple("NamedStore", [column.key for column in NAMED_STORE_COLUMNS])
-_orders, _lines = Order.__table__, OrderLine.__table__
-_BY_KEY = FastStatement(select(_orders.c.id, _orders.c.request_hash).where(
-    _orders.c.member_id == bindparam("member"), _orders.c.idempotency_key == bindparam("k")
-))
-# A clash of order numbers (two orders in one millisecond drawing the same random tail) inserts
-# nothing; a fresh number is then drawn. Any other unique key still raises. (SQLite reports the new
-# id without RETURNING, which costs it more than the rest of the statement's bookkeeping.)
-_ORDER_INSERT = FastStatement({
-    "sqlite": sqlite_insert(_orders).on_conflict_do_nothing(index_elements=[_orders.c.number]),
-    "postgresql": postgresql_insert(_orders).on_conflict_do_nothing(index_elements=[_orders.c.number])
-    .returning(_orders.c.id),
-})
 NUMBER_ATTEMPTS = 5
-_LINE_INSERT = FastStatement(insert(_lines))
+_record_values = itemgetter(*ORDER_COLUMNS[1:])  # every column but the id, in record order
+_new_record = tuple.__new__  # a record from values in field order (NamedTuple's own __new__ is slower)
 
 
 class OrderRequest(NamedTuple):
@@ -141,11 +108,8 @@ def request_fingerprint(body) -> str:
 
 def place_order(request: OrderRequest, *, member_id: int | None, channel: str = MALL, actor: str,
                 idempotency_key: str | None = None, fingerprint: str = "",
-                payment_timeout_seconds: int = 900) -> tuple[object, bool]:
+                payment_timeout_seconds: int = 900) -> tuple[OrderRecord, bool]:
     """Place the order; returns (order, created). A repeated Idempotency-Key returns the first order.
-
-    The order is the stored Order on a replay, else a plain record of the row just written: either
-    has the Order's attributes and `lines`.
 
     Keys are checked optimistically: the order row carries its key under a unique index, so a retry
     fails to insert and is answered with the original order; a retry refused before the insert (the
@@ -155,10 +119,10 @@ def place_order(request: OrderRequest, *, member_id: int | None, channel: str = 
     key = (idempotency_key, fingerprint) if idempotency_key and member_id is not None else None
     try:
         with unit_of_work() as uow:
-            order, reservation = _write_order(uow, request, member_id, channel, actor, payment_timeout_seconds, key)
+            order = _write_order(uow, request, member_id, channel, actor, payment_timeout_seconds, key)
             # Reserve last, just before commit: every buyer of a SKU contends for its stock row, and on
             # PostgreSQL the row stays locked from this UPDATE to the commit.
-            stock.reserve(uow.connection, *reservation)
+            stock.reserve(uow, order.location_id, order.line_quantities())
     except (IntegrityError, DomainError):
         existing = _replay(member_id, *key) if key else None
         if existing is None:
@@ -167,32 +131,31 @@ def place_order(request: OrderRequest, *, member_id: int | None, channel: str = 
     return order, True
 
 
-def _replay(member_id: int, key: str, fingerprint: str) -> Order | None:
+def _replay(member_id: int, key: str, fingerprint: str) -> OrderRecord | None:
     """The order this member already placed with this key, if any."""
     with unit_of_work() as uow:
-        record = _BY_KEY.first(uow.connection, {"member": member_id, "k": key})
-        if record is None:
+        placed = uow.orders.by_idempotency_key(member_id, key)
+        if placed is None:
             return None
-        if record.request_hash != fingerprint:
+        if placed.request_hash != fingerprint:
             raise Conflict("同一个 Idempotency-Key 不能用于不同的请求", code="idempotency_key_reused")
-        return uow.session.get(Order, record.id)
+        return uow.orders.lock(placed.id)
 
 
-def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_timeout_seconds, key):
-    """Route and write the order. Returns a plain record of what was written (for the response) and
-    the reservation to make, (location_id, [(product_id, qty)]): the caller reserves it last."""
-    connection = uow.connection
-    products, named_store = goods_and_named_store(connection, [sku for sku, _ in request.items], request.store_id)
-    lines = [(products[sku].id, qty) for sku, qty in request.items]
-    location, fulfilment, reason = route(uow, request, lines, named_store)
+def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_timeout_seconds, key) -> OrderRecord:
+    """Route the order and write it with its lines and its first history entry; returns what was
+    written. The caller reserves the stock, last."""
+    products, named_store = listed_goods_and_store(uow, [sku for sku, _ in request.items], request.store_id)
+    location, fulfilment, reason = route(uow, request, [(products[sku].id, qty) for sku, qty in request.items],
+                                         named_store)
     if fulfilment != request.fulfilment and not request.accept_method_change:
         raise Conflict(f"{reason};需要您确认改为快递后再下单", code="fulfilment_changed",
                        details={"requested": request.fulfilment, "fulfilment": fulfilment, "reason": reason})
     if request.payment == COD and fulfilment != STORE_DELIVERY:
         raise Conflict("附近门店无法整单供货,该订单需由总仓发货,不支持货到付款", code="cod_not_available")
 
-    order_lines = [_line(products[sku], qty) for sku, qty in request.items]
-    goods_total = sum(line["line_total"] for line in order_lines)
+    lines = [_line(products[sku], qty) for sku, qty in request.items]
+    goods_total = sum(line["line_total"] for line in lines)
     fee = pricing.delivery_fee(fulfilment, goods_total)
     now = utcnow()
     online = request.payment == ONLINE
@@ -206,59 +169,43 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
         expires_at=now + timedelta(seconds=payment_timeout_seconds) if online else None,
         idempotency_key=key[0] if key else None, request_hash=key[1] if key else None,
     )
-    order_id = _insert_order(connection, values, now)
-    for line in order_lines:
-        line["order_id"] = order_id
-    _LINE_INSERT.execute_many(connection, order_lines)
-    order = SimpleNamespace(id=order_id, lines=[SimpleNamespace(**line) for line in order_lines], **values)
-    placed = state.record(connection, order, actor=actor, kind="placed", to_status=order.status, reason=reason, at=now)
+    orders = uow.orders
+    order_id = _insert_order(orders, values, now)
+    order = _new_record(OrderRecord, (order_id, *_record_values(values), orders.insert_lines(order_id, lines)))
+    placed = state.record(uow, order_id, actor=actor, kind="placed", to_status=order.status, reason=reason, at=now)
     if not online:
         if request.payment == AT_STORE:  # paid at the counter: the member needs the code now
-            pickup_codes.issue_for_order(connection, order_id, location.id, now)
-        uow.publish("order.new", order_id=order.id, location_id=order.location_id, member_id=member_id,
+            uow.pickup_codes.issue(order_id, location.id, now)
+        uow.publish("order.new", order_id=order_id, location_id=order.location_id, member_id=member_id,
                     event_id=placed.id)
-    return order, (location.id, lines)
+    return order
 
 
-def products_for(connection, skus: list[str]) -> dict:
-    """{sku: product row} for the requested SKUs; unknown or delisted ones are refused together."""
-    return _all_listed({sku: _PRODUCT_BY_SKU.first(connection, {"sku": sku}) for sku in skus})
-
-
-def goods_and_named_store(connection, skus: list[str], store_id: int | None) -> tuple[dict, object]:
-    """products_for's answer and, when the shopper named a store, its row (None: no such location)."""
+def listed_goods_and_store(source, skus: list[str], store_id: int | None) -> tuple[dict, object]:
+    """{sku: product row} (unknown or delisted SKUs refused together) and, when the shopper named a
+    store, its row (None: no such location). `source`: a unit of work or a reader."""
     if store_id is None:
-        return products_for(connection, skus), None
-    found = _all_listed({sku: _PRODUCT_WITH_STORE.first(connection, {"sku": sku, "store": store_id}) for sku in skus})
-    row = next(iter(found.values()))
-    if row.store_id is None:
-        return found, None
-    return found, _NamedStore(row.store_id, row.store_name, row.store_kind, row.store_active)
+        return all_listed(source.catalog.listed_goods(skus)), None
+    found, store = source.catalog.listed_goods_and_store(skus, store_id)
+    return all_listed(found), store
 
 
-def _all_listed(found: dict) -> dict:
-    unknown = [sku for sku, product in found.items() if product is None]
-    if unknown:
-        raise NotFound("商品不存在或已下架", code="unknown_sku", details={"skus": unknown})
-    return found
-
-
-def route(uow, request: OrderRequest, lines, named_store):
-    """(location, fulfilment, reason) for the request: placing and quoting share this decision. `uow`
-    is anything with a `.session` (a unit of work, or flask-sqlalchemy's `db` for a read-only quote),
-    read only off the pickup path: an ORM session costs the hot path more than a prebuilt statement."""
+def route(source, request: OrderRequest, lines, named_store):
+    """(location, fulfilment, reason) for the request: placing and quoting share this decision.
+    `source` is a unit of work, or a reader for a quote; routing reads locations only off the pickup
+    path (their ORM session costs the hot path more than a prebuilt statement)."""
     if request.fulfilment == PICKUP:
         store = usable_store(named_store)
         return store, PICKUP, f"门店自提:{store.name}"
     if request.fulfilment == EXPRESS:
-        decision = route_to_warehouse(uow.session, request.address, lines)
+        decision = route_to_warehouse(source, request.address, lines)
         return decision.location, EXPRESS, f"总仓发货:{decision.reason}"
     if request.store_id is not None:
         store = usable_store(named_store)
-        if not store_serves(uow.session, store, request.address):
+        if not store_serves(source, store, request.address):
             raise Conflict(f"{store.name}不配送该地址", code="address_not_served", details={"store_id": store.id})
         return store, STORE_DELIVERY, f"会员指定门店:{store.name}"
-    decision = route_delivery(uow.session, request.address, lines)
+    decision = route_delivery(source, request.address, lines)
     return decision.location, decision.fulfilment, decision.reason
 
 
@@ -266,13 +213,15 @@ def _line(product, qty: int) -> dict:
     price = pricing.piece_price(product)
     weighed = pricing.is_weighed(product)
     return dict(product_id=product.id, sku=product.sku, name=product.name, qty=qty, unit_price=price,
-                line_total=price * qty, standard_weight_g=product.standard_weight_g if weighed else None)
+                line_total=price * qty, standard_weight_g=product.standard_weight_g if weighed else None,
+                handed_over_qty=0)
 
 
-def _insert_order(connection, values: dict, now) -> int:
+def _insert_order(orders, values: dict, now) -> int:
+    """Write the order under a fresh number; a number another order took meanwhile is drawn again."""
     for _ in range(NUMBER_ATTEMPTS):
         values["number"] = _order_number(now)
-        order_id = _ORDER_INSERT.insert(connection, values)
+        order_id = orders.insert_order(values)
         if order_id is not None:
             return order_id
     # Five clashes in a row would take ~1e-25 odds at full load; say so rather than fail obscurely.

@@ -1,7 +1,7 @@
-"""The read side of orders: rows straight from Core queries, for API responses and access checks.
+"""The read side of orders, for API responses: OrderRecords straight from Core queries.
 
 Reads are the most frequent requests (a phone polls its order, a clerk screen lists its queue), so
-they skip ORM object loading; the rows carry the same attribute names as the models.
+they skip ORM object loading and run outside any unit of work, on the request's connection.
 """
 from __future__ import annotations
 
@@ -10,41 +10,36 @@ from sqlalchemy import bindparam, select
 from ..errors import NotFound
 from ..infra.fastsql import FastStatement
 from .models import Order, OrderEvent, OrderLine
+from .records import HistoryEntry, OrderLineRecord, OrderRecord
 
 _orders, _lines, _events = Order.__table__, OrderLine.__table__, OrderEvent.__table__
 _ORDER = FastStatement(select(_orders).where(_orders.c.id == bindparam("id")))
 _LINES_OF_ORDER = FastStatement(select(_lines).where(_lines.c.order_id == bindparam("id")).order_by(_lines.c.id))
 _LINES = select(_lines).where(_lines.c.order_id.in_(bindparam("ids", expanding=True))).order_by(_lines.c.id)
-_EVENTS = FastStatement(select(_events).where(_events.c.order_id == bindparam("id")).order_by(_events.c.id))
+_HISTORY = FastStatement(select(*(_events.c[name] for name in HistoryEntry._fields))
+                         .where(_events.c.order_id == bindparam("id")).order_by(_events.c.id))
+_new_record = tuple.__new__
 
 
-def order_row(connection, order_id):
+def order(connection, order_id, *, with_lines: bool = True) -> OrderRecord:
+    """The order (with its lines unless told otherwise); 404 when there is none."""
     row = _ORDER.first(connection, {"id": order_id})
     if row is None:
         raise NotFound("订单不存在", code="order_not_found")
-    return row
+    lines = None
+    if with_lines:
+        lines = tuple(_new_record(OrderLineRecord, line) for line in _LINES_OF_ORDER.execute(connection, {"id": order_id}))
+    return _new_record(OrderRecord, (*row, lines))
 
 
-def lines_of(connection, order_id: int) -> list:
-    return _LINES_OF_ORDER.execute(connection, {"id": order_id})
-
-
-def lines_by_order(connection, order_ids: list[int]) -> dict[int, list]:
-    """Lines of many orders in one query (lists of orders)."""
-    grouped: dict[int, list] = {order_id: [] for order_id in order_ids}
-    if order_ids:
-        for line in connection.execute(_LINES, {"ids": order_ids}):
-            grouped[line.order_id].append(line)
-    return grouped
-
-
-def events_of(connection, order_id: int) -> list:
-    return _EVENTS.execute(connection, {"id": order_id})
+def history(connection, order_id: int) -> list[HistoryEntry]:
+    """The order's history, oldest first."""
+    return [_new_record(HistoryEntry, entry) for entry in _HISTORY.execute(connection, {"id": order_id})]
 
 
 def list_orders(connection, *, member_id=None, location_id=None, statuses=None, status=None,
-                before_id=None, after_id=None, limit: int = 20, oldest_first: bool = False) -> list:
-    """Orders matching the filters (None means any), newest first unless `oldest_first`."""
+                before_id=None, after_id=None, limit: int = 20, oldest_first: bool = False) -> list[OrderRecord]:
+    """Orders matching the filters (None means any), newest first unless `oldest_first`, with their lines."""
     query = select(_orders).limit(limit)
     query = query.order_by(_orders.c.id if oldest_first else _orders.c.id.desc())
     for column, value in ((_orders.c.member_id, member_id), (_orders.c.location_id, location_id),
@@ -57,4 +52,15 @@ def list_orders(connection, *, member_id=None, location_id=None, statuses=None, 
         query = query.where(_orders.c.id < before_id)
     if after_id is not None:
         query = query.where(_orders.c.id > after_id)
-    return connection.execute(query).all()
+    rows = connection.execute(query).all()
+    lines = _lines_by_order(connection, [row.id for row in rows])
+    return [_new_record(OrderRecord, (*row, lines[row.id])) for row in rows]
+
+
+def _lines_by_order(connection, order_ids: list[int]) -> dict[int, tuple[OrderLineRecord, ...]]:
+    """Lines of many orders in one query."""
+    grouped: dict[int, list] = {order_id: [] for order_id in order_ids}
+    if order_ids:
+        for line in connection.execute(_LINES, {"ids": order_ids}):
+            grouped[line.order_id].append(_new_record(OrderLineRecord, line))
+    return {order_id: tuple(lines) for order_id, lines in grouped.items()}

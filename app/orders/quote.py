@@ -11,25 +11,22 @@ browser gave a location, each with its stock for the cart.
 """
 from __future__ import annotations
 
-from sqlalchemy import select
-
+from ..catalog.service import listed_goods
 from ..locations.geo import distance_m
-from ..locations.models import STORE, Location
-from ..stock.service import available_map
+from ..locations.models import STORE
 from . import pricing
 from .models import EXPRESS, PICKUP, STORE_DELIVERY
-from .placement import OrderRequest, goods_and_named_store, parse_items, products_for, route
+from .placement import OrderRequest, listed_goods_and_store, parse_items, route
 
 METHOD_LABELS = {PICKUP: "门店自提", STORE_DELIVERY: "门店配送", EXPRESS: "总仓快递"}
 
 
-def quote(db, request: OrderRequest) -> dict:
-    """`db` has `.session` (flask-sqlalchemy's db). Raises the same errors placing would."""
-    connection = db.session.connection()
-    products, named_store = goods_and_named_store(connection, [sku for sku, _ in request.items], request.store_id)
+def quote(source, request: OrderRequest) -> dict:
+    """`source` is a reader (app.repositories.reader()). Raises the same errors placing would."""
+    products, named_store = listed_goods_and_store(source, [sku for sku, _ in request.items], request.store_id)
     wanted = [(products[sku].id, qty) for sku, qty in request.items]
-    location, fulfilment, reason = route(db, request, wanted, named_store)
-    available = available_map(connection, [location.id], [pid for pid, _ in wanted])
+    location, fulfilment, reason = route(source, request, wanted, named_store)
+    available = source.stock.available_map([location.id], [pid for pid, _ in wanted])
     lines = []
     for sku, qty in request.items:
         product = products[sku]
@@ -56,15 +53,13 @@ def quote(db, request: OrderRequest) -> dict:
     }
 
 
-def pickup_stores(session, raw_items, lat: float | None = None, lng: float | None = None) -> list[dict]:
+def pickup_stores(source, raw_items, lat: float | None = None, lng: float | None = None) -> list[dict]:
     """Active stores with their stock for the cart (and whether they hold all of it); nearest first
-    when the browser gave a point, else in the chain's order."""
+    when the browser gave a point, else in the chain's order. `source` is a reader."""
     items = parse_items(raw_items)
-    products = products_for(session.connection(), [sku for sku, _ in items])
-    stores = session.execute(
-        select(Location).where(Location.kind == STORE, Location.active.is_(True)).order_by(Location.id)
-    ).scalars().all()
-    available = available_map(session.connection(), [s.id for s in stores], [p.id for p in products.values()])
+    products = listed_goods(source.catalog, [sku for sku, _ in items])
+    stores = source.locations.active(STORE)
+    available = source.stock.available_map([s.id for s in stores], [p.id for p in products.values()])
     result = []
     for store in stores:
         stock = [{"sku": sku, "qty": qty, "available": available.get((store.id, products[sku].id), 0)} for sku, qty in items]

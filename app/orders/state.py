@@ -1,25 +1,15 @@
 """The order state machine (fulfilment status) and the append-only history it writes.
 
-Payment status is kept apart (orders.payment_status); this graph is about the goods.
+Payment status is kept apart (orders.payment_status); this graph is about the goods. A move is checked
+against the graph before it is written, and written as a compare-and-set on the status it was read
+with (`uow.orders`, the orders repository).
 """
 from __future__ import annotations
 
-from types import SimpleNamespace
-
-from sqlalchemy import insert
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-
 from ..clock import utcnow
-from ..infra.fastsql import FastStatement
-from ..errors import IllegalTransition
-from .models import EXPRESS, PICKUP, STORE_DELIVERY, Order, OrderEvent
-
-# The new entry's id is the `event_id` pushes carry (clients catch up after it): SQLite reports it as
-# lastrowid, PostgreSQL through RETURNING.
-_INSERT_EVENT = FastStatement({
-    "sqlite": insert(OrderEvent.__table__),
-    "postgresql": postgresql_insert(OrderEvent.__table__).returning(OrderEvent.__table__.c.id),
-})
+from ..errors import Conflict, IllegalTransition
+from .models import EXPRESS, PICKUP, STORE_DELIVERY
+from .records import HistoryEntry, OrderRecord
 
 PENDING_PAYMENT = "pending_payment"
 AWAITING_ACCEPTANCE = "awaiting_acceptance"
@@ -82,23 +72,35 @@ def ensure_legal(from_status: str, to_status: str, fulfilment: str) -> None:
         )
 
 
-def transition(connection, order: Order, to_status: str, *, actor: str, reason: str = "", kind: str = "status"):
-    """Move the order to `to_status` or refuse with IllegalTransition; record who, when, from, to, why."""
+def legal_fulfilments(from_status: str, to_status: str) -> frozenset[str]:
+    """The fulfilment methods for which the move is legal (none: it never is)."""
+    return TRANSITIONS.get(from_status, {}).get(to_status, frozenset())
+
+
+def transition(uow, order: OrderRecord, to_status: str, *, actor: str, reason: str = "", kind: str = "status",
+               **changes) -> tuple[OrderRecord, HistoryEntry]:
+    """Move the order to `to_status` or refuse with IllegalTransition; record who, when, from, to, why.
+    `changes` (payment_status, expires_at) are written with the move. Returns the order as it now is
+    and the history entry written."""
     ensure_legal(order.status, to_status, order.fulfilment)
-    from_status = order.status
-    order.status = to_status
-    order.updated_at = utcnow()
-    return record(connection, order, actor=actor, kind=kind, from_status=from_status, to_status=to_status, reason=reason)
+    now = utcnow()
+    moved = order._replace(status=to_status, updated_at=now, **changes)
+    save(uow, order, moved)
+    return moved, record(uow, order.id, actor=actor, kind=kind, from_status=order.status, to_status=to_status,
+                         reason=reason, at=now)
 
 
-def record(connection, order, *, actor: str, kind: str, reason: str = "",
-           from_status: str | None = None, to_status: str | None = None, at=None):
-    """Append a history entry (also used for entries that are not a status change: a refund, a late payment),
-    stamped `at` (default now).
+def save(uow, before: OrderRecord, after: OrderRecord) -> None:
+    """Write a change of the order's status fields, refusing if someone changed them since `before` was read."""
+    if not uow.orders.save(before, after):
+        raise Conflict("订单已被他人修改,请刷新后重试", code="order_changed")
 
-    Written with one prebuilt INSERT (no ORM flush): history is append-only; the returned record is
-    what was written, with its `id`."""
-    event = SimpleNamespace(order_id=order.id, actor=actor, kind=kind, from_status=from_status,
-                            to_status=to_status, reason=reason, at=at or utcnow())
-    event.id = _INSERT_EVENT.insert(connection, vars(event))
-    return event
+
+def record(uow, order_id: int, *, actor: str, kind: str, reason: str = "",
+           from_status: str | None = None, to_status: str | None = None, at=None) -> HistoryEntry:
+    """Append a history entry that is no status change of its own (a refund, a late payment; the
+    'placed' entry), stamped `at` (default now). Returns it as written, with its id (the `event_id`
+    pushes carry, after which clients catch up)."""
+    at = at or utcnow()
+    entry_id = uow.orders.append_history(HistoryEntry(None, order_id, actor, kind, from_status, to_status, reason, at))
+    return HistoryEntry(entry_id, order_id, actor, kind, from_status, to_status, reason, at)

@@ -54,6 +54,14 @@ def register(provider: PaymentProvider) -> None:
     _providers[provider.name] = provider
 
 
+def unregister(name: str) -> None:
+    _providers.pop(name, None)
+
+
+def registered(name: str) -> bool:
+    return name in _providers
+
+
 def get(name: str) -> PaymentProvider:
     try:
         return _providers[name]

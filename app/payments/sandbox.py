@@ -18,16 +18,17 @@ from datetime import datetime, timedelta
 from typing import Callable
 
 from itsdangerous import BadSignature as BadToken, URLSafeSerializer
-from sqlalchemy import DateTime, Integer, String, bindparam, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
-from ..infra.unit_of_work import unit_of_work
 from ..errors import Conflict, NotFound
 from ..extensions import db
-from ..infra.fastsql import FastStatement
+from ..infra.unit_of_work import SessionReads, unit_of_work
 from .provider import BadSignature, PaymentNotification, PaymentProvider, RefundFailed
+from .sandbox_ledger import SandboxLedger
+from .sandbox_models import NOTIFY_DELIVERED, NOTIFY_GAVE_UP, NOTIFY_PENDING, SandboxRefund, SandboxTransaction
+
+__all__ = ["SandboxProvider", "SandboxTransaction", "SandboxRefund", "SIGNATURE_HEADER"]
 
 log = logging.getLogger(__name__)
 
@@ -35,41 +36,6 @@ SIGNATURE_HEADER = "X-Sandbox-Signature"
 MAX_CLOCK_SKEW_SECONDS = 300
 # Retry schedule after a failed delivery, like real providers' (15 s, 15 s, 30 s, 3 min, ...).
 RETRY_DELAYS_SECONDS = (15, 15, 30, 180, 600, 1200, 1800, 3600)
-NOTIFY_PENDING, NOTIFY_DELIVERED, NOTIFY_GAVE_UP = "pending", "delivered", "gave_up"
-
-
-class SandboxTransaction(db.Model):
-    """The provider's own ledger (a real provider keeps this on its side)."""
-
-    __tablename__ = "sandbox_transactions"
-
-    txn_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    out_trade_no: Mapped[str] = mapped_column(String(40), unique=True)
-    amount: Mapped[int] = mapped_column(Integer)
-    refunded: Mapped[int] = mapped_column(Integer, default=0)
-    notify_url: Mapped[str] = mapped_column(String(300))
-    paid_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-    notify_status: Mapped[str] = mapped_column(String(16), default=NOTIFY_PENDING, index=True)
-    notify_attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_notify_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-
-class SandboxRefund(db.Model):
-    __tablename__ = "sandbox_refunds"
-
-    refund_no: Mapped[str] = mapped_column(String(40), primary_key=True)
-    txn_id: Mapped[str] = mapped_column(String(40), index=True)
-    amount: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
-
-
-_txns = SandboxTransaction.__table__
-_TXN = FastStatement(select(_txns).where(_txns.c.txn_id == bindparam("id")))
-_INSERT_TXN = FastStatement(insert(_txns))
-_AFTER_ATTEMPT = FastStatement(update(_txns).where(_txns.c.txn_id == bindparam("id")).values(
-    notify_status=bindparam("st"), notify_attempts=bindparam("n"), next_notify_at=bindparam("at")
-))
-
 # Sends (url, body, headers) and returns the HTTP status; swapped for the test client in tests.
 Transport = Callable[[str, bytes, dict], int]
 
@@ -108,21 +74,14 @@ class SandboxProvider(PaymentProvider):
 
     def refund(self, *, out_trade_no, refund_no, amount) -> None:
         with unit_of_work() as uow:
-            if uow.session.get(SandboxRefund, refund_no) is not None:
+            ledger = SandboxLedger(uow)
+            if ledger.refund_booked(refund_no):
                 return  # already booked: refunds are idempotent per refund number
-            txn = uow.session.execute(
-                select(SandboxTransaction).where(SandboxTransaction.out_trade_no == out_trade_no)
-            ).scalar_one_or_none()
+            txn = ledger.transaction_for(out_trade_no)
             if txn is None:
                 raise RefundFailed("原交易不存在")
-            booked = uow.session.execute(
-                update(SandboxTransaction)
-                .where(SandboxTransaction.txn_id == txn.txn_id, SandboxTransaction.refunded + amount <= SandboxTransaction.amount)
-                .values(refunded=SandboxTransaction.refunded + amount)
-            ).rowcount
-            if not booked:
+            if not ledger.book_refund(txn.txn_id, refund_no, amount):
                 raise RefundFailed("退款金额超过原交易可退金额")
-            uow.session.add(SandboxRefund(refund_no=refund_no, txn_id=txn.txn_id, amount=amount))
 
     # --- the provider's own pay page ---------------------------------------------
     def read_pay_token(self, token: str) -> dict:
@@ -134,9 +93,7 @@ class SandboxProvider(PaymentProvider):
                 "notify_url": data["n"], "return_url": data["r"]}
 
     def find_transaction(self, out_trade_no: str) -> SandboxTransaction | None:
-        return db.session.execute(
-            select(SandboxTransaction).where(SandboxTransaction.out_trade_no == out_trade_no)
-        ).scalar_one_or_none()
+        return SandboxLedger(SessionReads(db.session)).transaction_for(out_trade_no)
 
     def confirm(self, token: str) -> SandboxTransaction:
         """The shopper paid: book it (once: out_trade_no is unique) and start delivering the notification."""
@@ -151,7 +108,7 @@ class SandboxProvider(PaymentProvider):
         )
         try:
             with unit_of_work() as uow:
-                _INSERT_TXN.execute(uow.connection, {c.key: getattr(txn, c.key) for c in _txns.columns})
+                SandboxLedger(uow).book(txn)
                 uow.after_commit(lambda: self._spawn(self.deliver, txn.txn_id))
         except IntegrityError as exc:
             raise Conflict("该订单已支付", code="already_paid") from exc
@@ -169,7 +126,7 @@ class SandboxProvider(PaymentProvider):
 
     def deliver(self, txn_id: str) -> bool:
         """One delivery attempt; on failure schedule the next by the retry table."""
-        txn = _TXN.first(db.session.connection(), {"id": txn_id})
+        txn = SandboxLedger(SessionReads(db.session)).transaction(txn_id)
         db.session.rollback()  # no transaction stays open across the network call
         if txn is None or txn.notify_status != NOTIFY_PENDING:
             return False
@@ -188,16 +145,12 @@ class SandboxProvider(PaymentProvider):
         else:
             outcome = {"st": NOTIFY_PENDING, "at": utcnow() + timedelta(seconds=RETRY_DELAYS_SECONDS[attempts - 1])}
         with unit_of_work() as uow:
-            _AFTER_ATTEMPT.execute(uow.connection, {"id": txn_id, "n": attempts, **outcome})
+            SandboxLedger(uow).after_attempt(txn_id, attempts=attempts, status=outcome["st"], next_at=outcome["at"])
         return delivered
 
     def deliver_due(self, limit: int = 100) -> int:
         """Retry every notification whose next attempt is due (also after a restart)."""
-        due = db.session.execute(
-            select(SandboxTransaction.txn_id)
-            .where(SandboxTransaction.notify_status == NOTIFY_PENDING, SandboxTransaction.next_notify_at <= utcnow())
-            .limit(limit)
-        ).scalars().all()
+        due = SandboxLedger(SessionReads(db.session)).due_for_notification(utcnow(), limit)
         db.session.rollback()
         return sum(1 for txn_id in due if self.deliver(txn_id))
 

@@ -88,6 +88,23 @@ def void(connection, order_id: int) -> None:
     _VOID.execute(connection, {"oid": order_id})
 
 
+class OrderPickupCodes:
+    """The pickup-code port of the orders package (`uow.pickup_codes`, wired in app/repositories.py): a
+    pickup order gets its code when paid (or placed to pay at the store), and the code stops working
+    when the order closes. Orders never import this package."""
+
+    __slots__ = ("_uow",)
+
+    def __init__(self, uow):
+        self._uow = uow
+
+    def issue(self, order_id: int, store_id: int, now: datetime) -> str:
+        return issue_for_order(self._uow.connection, order_id, store_id, now)
+
+    def void(self, order_id: int) -> None:
+        void(self._uow.connection, order_id)
+
+
 def normalise_typed(raw: str) -> str | None:
     """A typed code as digits (spaces and dashes allowed between groups), or None if it is not one."""
     digits = raw.replace(" ", "").replace("-", "")

@@ -34,8 +34,8 @@ def remind_overdue(now=None, limit: int = 200) -> list[int]:
         with unit_of_work() as uow:
             if _REMIND.execute(uow.connection, {"cid": code_id, "now": now}) != 1:
                 continue
-            order = lifecycle.load_order(uow.session, order_id)
-            event = state.record(uow.connection, order, actor="system", kind="pickup_reminder",
+            order = lifecycle.load_order(uow, order_id, with_lines=False)
+            event = state.record(uow, order.id, actor="system", kind="pickup_reminder",
                                  reason="已超过提货期限,已提醒会员尽快到店提货", at=now)
             uow.publish("pickup.reminder", order_id=order.id, location_id=order.location_id,
                         member_id=order.member_id, event_id=event.id)
@@ -56,7 +56,7 @@ def cancel_uncollected(grace_seconds: int, now=None, limit: int = 200) -> list[i
     cancelled = []
     for order_id in due:
         with unit_of_work() as uow:
-            order = lifecycle.load_order(uow.session, order_id, lock=True)
+            order = lifecycle.load_order(uow, order_id)
             code = uow.connection.execute(select(_c).where(_c.c.order_id == order_id)).one()
             # Re-checked under the order's lock: a hand-over may have happened since the scan.
             if code.status != OPEN or code.reminded_at is None or code.reminded_at > cutoff:

@@ -17,7 +17,6 @@ from types import SimpleNamespace
 from typing import Callable
 
 from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.orm.attributes import set_committed_value
 
 from ..accounts.auth import Principal
 from ..accounts.models import CLERK, Member, Staff
@@ -27,8 +26,8 @@ from ..errors import Conflict, DomainError, Forbidden, TooManyRequests, Validati
 from ..infra.fastsql import FastStatement
 from ..orders import state
 from ..orders.lifecycle import load_order
-from ..orders.models import AT_STORE, PAID, PICKUP, UNPAID, OrderLine
-from ..payments.models import SUCCEEDED, Payment
+from ..orders.models import AT_STORE, PAID, PICKUP, UNPAID
+from ..payments.service import record_counter_payment
 from ..stock import service as stock
 from . import codes
 from .models import OPEN, USED, VOID, PickupAttempt, PickupCode
@@ -38,7 +37,7 @@ OPEN_FOR_PICKUP = (state.AWAITING_ACCEPTANCE, state.ACCEPTED, state.READY_FOR_PI
 COUNTER_METHODS = {"cash": "现金", "card": "刷卡"}
 MAX_INPUT = 512
 
-_codes, _attempts, _lines = PickupCode.__table__, PickupAttempt.__table__, OrderLine.__table__
+_codes, _attempts = PickupCode.__table__, PickupAttempt.__table__
 _OPEN_BY_CODE = FastStatement(select(_codes).where(_codes.c.code == bindparam("c"), _codes.c.status == OPEN))
 _LATEST_BY_CODE = FastStatement(select(_codes).where(_codes.c.code == bindparam("c")).order_by(_codes.c.id.desc())
                                 .limit(1))
@@ -47,11 +46,6 @@ _HAND_OVER = FastStatement(
     update(_codes).where(_codes.c.id == bindparam("cid"), _codes.c.status == OPEN, _codes.c.version == bindparam("v"))
     .values(version=_codes.c.version + 1, status=bindparam("new_status"), handed_over_at=bindparam("now"),
             handed_over_by=bindparam("staff"))
-)
-_TAKE_LINE = FastStatement(
-    update(_lines).where(_lines.c.id == bindparam("lid"), _lines.c.order_id == bindparam("oid"),
-                         _lines.c.handed_over_qty + bindparam("q") <= _lines.c.qty)
-    .values(handed_over_qty=_lines.c.handed_over_qty + bindparam("q"))
 )
 _AUDIT = FastStatement(insert(_attempts))
 _GUESSES_BY_STAFF = select(func.count()).select_from(_attempts).where(
@@ -192,7 +186,7 @@ def _verify(uow, request: Request, who: Principal, settings: Settings, attempt) 
     code = _find_code(connection, request, who, settings, attempt)
     attempt.order_id = code.order_id
     _refuse_unless_open(connection, code)
-    order = load_order(uow.session, code.order_id, lock=True)
+    order = load_order(uow, code.order_id)
     # On PostgreSQL the lock may have waited for another clerk's hand-over: read the code again, so
     # the loser is told who won (the conditional UPDATE below decides either way).
     code = _BY_ID.first(connection, {"id": code.id})
@@ -205,7 +199,7 @@ def _verify(uow, request: Request, who: Principal, settings: Settings, attempt) 
     member = uow.session.get(Member, order.member_id) if order.member_id else None
     if not request.confirm:
         return {"outcome": "previewed", **_describe(order, code, member)}
-    handed = _hand_over(uow, order, code, request, who)
+    order, handed = _hand_over(uow, order, code, request, who)
     return {"outcome": "handed_over", **_describe(order, code, member, handed=handed)}
 
 
@@ -225,8 +219,8 @@ def _already_picked_up(connection, code) -> AlreadyPickedUp:
         "picked_up_at": code.handed_over_at, "clerk": name, "order_id": code.order_id})
 
 
-def _hand_over(uow, order, code, request: Request, who: Principal) -> list[tuple]:
-    """Hand over the requested lines; returns [(line, qty)] handed over now."""
+def _hand_over(uow, order, code, request: Request, who: Principal) -> tuple:
+    """Hand over the requested lines; returns the order as it now is and [(line, qty)] handed over now."""
     connection, now = uow.connection, utcnow()
     taking = _lines_to_hand_over(order, request.lines)
     completes = all(line.qty - line.handed_over_qty == qty for line, qty in taking) and \
@@ -241,21 +235,22 @@ def _hand_over(uow, order, code, request: Request, who: Principal) -> list[tuple
             raise _already_picked_up(connection, latest)
         raise Conflict("其他店员刚刚办理了该订单的提货,请重新扫码查看", code="handover_raced")
     if order.payment_status == UNPAID:
-        _take_counter_payment(uow, order, request.payment, who)
-    _record_implied_steps(connection, order, who)
+        order = _take_counter_payment(uow, order, request.payment, who)
+    order = _record_implied_steps(uow, order, who)
+    taken = {line.id: qty for line, qty in taking}
     for line, qty in taking:
-        if _TAKE_LINE.execute(connection, {"lid": line.id, "oid": order.id, "q": qty}) != 1:
+        if not uow.orders.take_line(order.id, line.id, qty):
             raise Conflict("提货数量超过剩余数量", code="qty_exceeds_remaining", details={"line_id": line.id})
-        # The ORM copy follows the row without becoming a change to flush.
-        set_committed_value(line, "handed_over_qty", line.handed_over_qty + qty)
-    stock.commit(connection, order.location_id, [(line.product_id, qty) for line, qty in taking])
+    order = order._replace(lines=tuple(line._replace(handed_over_qty=line.handed_over_qty + taken[line.id])
+                                       if line.id in taken else line for line in order.lines))
+    stock.hand_over(uow, order.location_id, [(line.product_id, qty) for line, qty in taking])
     summary = "、".join(f"{line.name}×{qty}" for line, qty in taking)
     if completes:
-        event = state.transition(connection, order, state.COMPLETED, actor=who.actor, reason=f"提货核销:{summary}")
+        order, event = state.transition(uow, order, state.COMPLETED, actor=who.actor, reason=f"提货核销:{summary}")
     else:
-        event = state.record(connection, order, actor=who.actor, kind="partial_pickup", reason=f"部分提货:{summary}")
+        event = state.record(uow, order.id, actor=who.actor, kind="partial_pickup", reason=f"部分提货:{summary}")
     _announce(uow, order, event, who, taking, completes)
-    return taking
+    return order, taking
 
 
 def _lines_to_hand_over(order, requested) -> list[tuple]:
@@ -274,27 +269,22 @@ def _lines_to_hand_over(order, requested) -> list[tuple]:
     return taking
 
 
-def _take_counter_payment(uow, order, method: str | None, who: Principal) -> None:
-    """到店付款: the whole order is paid at the first hand-over, in cash or by card."""
+def _take_counter_payment(uow, order, method: str | None, who: Principal):
+    """到店付款: the whole order is paid at the first hand-over, in cash or by card. Returns the order paid."""
     if method is None:
         raise ValidationFailed(f"该订单到店付款,请先收款 {order.total / 100:.2f} 元(payment: cash 或 card)",
                                code="payment_required", details={"amount_due": order.total})
-    now = utcnow()
-    if order.total > 0:
-        uow.session.add(Payment(order_id=order.id, provider=f"store_{method}", out_trade_no=f"CTR{order.id}",
-                                provider_txn_id=f"{who.actor}", amount=order.total, status=SUCCEEDED,
-                                created_at=now, paid_at=now))
-    order.payment_status = PAID
-    state.record(uow.connection, order, actor=who.actor, kind="payment",
-                 reason=f"到店付款({COUNTER_METHODS[method]}){order.total / 100:.2f} 元")
+    return record_counter_payment(uow, order, method, COUNTER_METHODS[method], who)
 
 
-def _record_implied_steps(connection, order, who: Principal) -> None:
-    """A paid order handed over before the store accepted or packed it: the history shows those steps."""
+def _record_implied_steps(uow, order, who: Principal):
+    """A paid order handed over before the store accepted or packed it: the history shows those steps.
+    Returns the order as it now is."""
     if order.status == state.AWAITING_ACCEPTANCE:
-        state.transition(connection, order, state.ACCEPTED, actor=who.actor, reason="提货时补记:接单")
+        order, _ = state.transition(uow, order, state.ACCEPTED, actor=who.actor, reason="提货时补记:接单")
     if order.status == state.ACCEPTED:
-        state.transition(connection, order, state.READY_FOR_PICKUP, actor=who.actor, reason="提货时补记:备货完成")
+        order, _ = state.transition(uow, order, state.READY_FOR_PICKUP, actor=who.actor, reason="提货时补记:备货完成")
+    return order
 
 
 def _announce(uow, order, event, who: Principal, taking, completes: bool) -> None:

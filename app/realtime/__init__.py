@@ -10,9 +10,13 @@ and only then joins its room for live pushes.
 """
 from __future__ import annotations
 
+import json
+import logging
+
 from flask import current_app, request
 from flask_socketio import Namespace, join_room
 
+from ..accounts.revocation import require_current
 from ..errors import DomainError
 from ..events import DomainEvent, subscribe
 from ..extensions import db, socketio
@@ -20,6 +24,7 @@ from . import catchup
 
 CLERK_NS, MEMBER_NS = "/clerk", "/member"
 HQ_ROOM = "hq"
+log = logging.getLogger(__name__)
 
 
 def store_room(store_id: int) -> str:
@@ -30,6 +35,11 @@ def member_room(member_id: int) -> str:
     return f"member:{member_id}"
 
 
+def account_room(kind: str, account_id: int) -> str:
+    """Every socket of one account, so revoking its tokens can close them."""
+    return f"account:{kind}:{account_id}"
+
+
 def _principal(auth):
     token = (auth or {}).get("token") if isinstance(auth, dict) else None
     if not token:
@@ -38,7 +48,7 @@ def _principal(auth):
     if not token:
         return None
     try:
-        return current_app.extensions["storelink_tokens"].verify(token)
+        return require_current(current_app.extensions["storelink_tokens"].verify(token))
     except DomainError:
         return None
 
@@ -89,8 +99,9 @@ class ClerkNamespace(Namespace):
             return False  # refused: Socket.IO tells the client the connection was rejected
         if who.store_id is not None:
             _join(store_room(who.store_id), auth, CLERK_NS, location_id=who.store_id)
-        elif who.is_hq:
-            join_room(HQ_ROOM)
+        if who.is_hq:
+            join_room(HQ_ROOM)  # chain-wide notices (print failures, escalated orders)
+        join_room(account_room(who.kind, who.id))
         return True
 
 
@@ -100,12 +111,61 @@ class MemberNamespace(Namespace):
         if who is None or not who.is_member:
             return False
         _join(member_room(who.id), auth, MEMBER_NS, member_id=who.id)
+        join_room(account_room(who.kind, who.id))
         return True
+
+
+def disconnect_account(kind: str, account_id: int) -> None:
+    """Closes this process's sockets of the account (its tokens were revoked)."""
+    room = account_room(kind, account_id)
+    for namespace in (CLERK_NS, MEMBER_NS):
+        for sid, _ in list(socketio.server.manager.get_participants(namespace, room)):
+            socketio.server.disconnect(sid, namespace=namespace)
+
+
+# Other workers hold sockets too: with a Redis message queue, a revocation is published here and
+# every worker's listener (start_revocation_listener) closes its own sockets of the account.
+REVOKED_CHANNEL = "storelink:account.revoked"
+_publishers: dict = {}
+
+
+def _broadcast_revocation(kind: str, account_id: int) -> None:
+    url = current_app.config.get("SOCKETIO_MESSAGE_QUEUE")
+    if url:
+        import redis
+
+        client = _publishers.get(url) or _publishers.setdefault(url, redis.Redis.from_url(url, socket_timeout=2))
+        client.publish(REVOKED_CHANNEL, json.dumps({"kind": kind, "id": account_id}))
+
+
+def start_revocation_listener(app) -> None:
+    url = app.config.get("SOCKETIO_MESSAGE_QUEUE")
+    if not url:
+        return
+
+    def listen():
+        import redis
+
+        while True:
+            try:
+                pubsub = redis.Redis.from_url(url).pubsub(ignore_subscribe_messages=True)
+                pubsub.subscribe(REVOKED_CHANNEL)
+                for message in pubsub.listen():
+                    revoked = json.loads(message["data"])
+                    disconnect_account(revoked["kind"], revoked["id"])
+            except Exception:  # the queue went away: listen again shortly
+                log.exception("revocation listener failed; resubscribing")
+                socketio.sleep(1)
+
+    socketio.start_background_task(listen)
 
 
 def push(event: DomainEvent) -> None:
     payload = event.payload
-    if event.name == "order.new":
+    if event.name == "account.revoked":
+        disconnect_account(payload["kind"], payload["id"])
+        _broadcast_revocation(payload["kind"], payload["id"])
+    elif event.name == "order.new":
         socketio.emit("order.new", payload, namespace=CLERK_NS, to=store_room(payload["location_id"]))
     elif event.name == "order.status":
         socketio.emit("order.status", payload, namespace=CLERK_NS, to=store_room(payload["location_id"]))
@@ -116,14 +176,18 @@ def push(event: DomainEvent) -> None:
         socketio.emit("order.escalated", payload, namespace=CLERK_NS, to=HQ_ROOM)
 
 
-_registered = False
+_registered_on = None
 
 
 def init_realtime() -> None:
-    """Register namespaces and the event pusher once per process (create_app may run many times in tests)."""
-    global _registered
-    if not _registered:
+    """Register namespaces on the current Socket.IO server (each create_app makes a new one: tests
+    create many apps) and the event pusher once per process."""
+    global _registered_on
+    if _registered_on is not socketio.server:
         socketio.on_namespace(ClerkNamespace(CLERK_NS))
         socketio.on_namespace(MemberNamespace(MEMBER_NS))
-        _registered = True
+        _registered_on = socketio.server
     subscribe(push)
+    from .bridge import init_bridge
+
+    init_bridge()

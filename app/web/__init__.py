@@ -64,6 +64,11 @@ def courier_page():
     return render_page("courier")
 
 
+@bp.get("/hq")
+def hq():
+    return render_page("hq")
+
+
 @lru_cache(maxsize=256)
 def _fingerprint(path: str, mtime_ns: int) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]

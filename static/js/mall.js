@@ -257,6 +257,7 @@
       el('div', {class: 'weui-cells weui-cells_form'}, [cell('手机号', phone), cell('密码', password), cell('昵称', name)]),
       error, el('div', {class: 'sl-login__actions'}, [submit, back])
     ]);
+    form.addEventListener('input', function () { error.textContent = ''; });
     form.addEventListener('submit', function (event) {
       event.preventDefault();
       error.textContent = '';
@@ -309,6 +310,12 @@
   function connectSocket() {
     if (state.socket || typeof window.io !== 'function') return;
     state.socket = SL.socket('/member', {lastEventId: function () { return state.lastEventId; }});
+    var dropped = false;
+    state.socket.on('disconnect', function () { dropped = true; });
+    state.socket.on('connect', function () {
+      // Back after a drop (tunnel, sleep): whatever changed meanwhile is read again, not waited for.
+      if (dropped) { dropped = false; render(); refreshUnread(); }
+    });
     state.socket.on('order.status', function (event) {
       if (event.event_id && event.event_id > state.lastEventId) state.lastEventId = event.event_id;
       SL.toast('订单状态更新:' + (STATUS[event.status] || event.status));
@@ -639,16 +646,18 @@
           var node = el('input', Object.assign({class: 'weui-input', id: 'address-' + key.replace('_', '-'), value: c.fresh[key]}, attrs));
           // Detail and contact do not change the quote: typing them must not re-quote (a re-quote on
           // blur would disable the submit button under the shopper's finger).
-          node.addEventListener('input', function () { c.fresh[key] = node.value.trim(); });
-          return el('label', {class: 'weui-cell weui-cell_active'}, [
-            el('div', {class: 'weui-cell__hd'}, el('span', {class: 'weui-label'}, label)), el('div', {class: 'weui-cell__bd'}, node)]);
+          node.addEventListener('input', function () { c.fresh[key] = node.value.trim(); fieldError(key, ''); });
+          return [el('label', {class: 'weui-cell weui-cell_active'}, [
+            el('div', {class: 'weui-cell__hd'}, el('span', {class: 'weui-label'}, label)), el('div', {class: 'weui-cell__bd'}, node)]),
+            el('div', {class: 'sl-field-error', id: FIELD_ERRORS[key], role: 'alert'})];
         }
         form.appendChild(c.picker.node);
-        form.appendChild(el('div', {class: 'weui-cells weui-cells_form', style: 'margin-top:0'}, [
+        form.appendChild(el('div', {class: 'sl-field-error', id: 'region-error', role: 'alert'}));
+        form.appendChild(el('div', {class: 'weui-cells weui-cells_form', style: 'margin-top:0'}, [].concat(
           input('详细地址', 'detail', {maxlength: 200, placeholder: '楼栋、门牌号'}),
           input('收货人', 'contact_name', {maxlength: 50, placeholder: '姓名'}),
           input('手机号', 'contact_phone', {type: 'tel', maxlength: 11, placeholder: '11 位手机号'})
-        ]));
+        )));
         form.appendChild(el('label', {class: 'mall-check'}, [
           el('input', {type: 'checkbox', id: 'address-keep', checked: c.fresh.keep, onchange: function (e) { c.fresh.keep = e.target.checked; }}),
           '保存到我的收货地址']));
@@ -741,14 +750,26 @@
 
     function canSubmit() { return !!c.quote && c.quote.in_stock && (!c.quote.method_changed || c.accept); }
 
+    // Errors sit next to the field they are about (the server names it in error.details.field).
+    var FIELD_ERRORS = {detail: 'address-detail-error', contact_name: 'address-contact-name-error',
+      contact_phone: 'address-contact-phone-error', province: 'region-error', city: 'region-error',
+      district: 'region-error', street: 'region-error'};
+    function fieldError(field, message) {
+      var node = FIELD_ERRORS[field] && document.getElementById(FIELD_ERRORS[field]);
+      if (node) node.textContent = message;
+      else if (message) SL.showError(message);
+      return !!message;
+    }
+
     function placeOrder() {
       var r = request();
       if (!r || !canSubmit()) return;
+      Object.keys(FIELD_ERRORS).forEach(function (f) { fieldError(f, ''); });
       if (c.method !== 'pickup') {
         var chosen = chosenAddress();
-        if (!chosen.address.detail) { SL.showError('请填写详细地址(楼栋、门牌号)'); return; }
-        if (!chosen.contact_name) { SL.showError('请填写收货人姓名'); return; }
-        if (!/^1[3-9]\d{9}$/.test(chosen.contact_phone || '')) { SL.showError('请填写正确的 11 位手机号'); return; }
+        if (!chosen.address.detail) { fieldError('detail', '请填写详细地址(楼栋、门牌号)'); return; }
+        if (!chosen.contact_name) { fieldError('contact_name', '请填写收货人姓名'); return; }
+        if (!/^1[3-9]\d{9}$/.test(chosen.contact_phone || '')) { fieldError('contact_phone', '请填写正确的 11 位手机号'); return; }
       }
       r.accept_method_change = c.quote.method_changed && c.accept;
       var saving = Promise.resolve();
@@ -758,14 +779,15 @@
           contact_phone: chosenNow.contact_phone}, {quiet: true}).catch(function () { /* the order matters more */ });
       }
       busy(submit, saving.then(function () {
-        return api('POST', '/orders', r, {headers: {'Idempotency-Key': randomKey()}});
+        return api('POST', '/orders', r, {headers: {'Idempotency-Key': randomKey()}, quiet: true});
       }).then(function (order) {
         cart.clear();
         if (order.payment_method === 'online') return startPayment(order.id);
         SL.toast('下单成功');
         go(order.fulfilment === 'pickup' ? '/orders/' + order.id + '/pickup' : '/orders/' + order.id, true);
       })).catch(function (err) {
-        if (err.code === 'fulfilment_changed' || err.code === 'out_of_stock') requote();
+        fieldError(err.details && err.details.field, SL.politeMessage(err));
+        if (err.code === 'fulfilment_changed' || err.code === 'out_of_stock') { quotedKey = null; requote(); }
       });
     }
 

@@ -1,0 +1,64 @@
+"""Every package's data access, offered on one object: a unit of work (`uow.orders.insert_order(...)`,
+`uow.stock.reserve(...)`) or, for reads outside any transaction, a reader of the request's session.
+
+Business functions reach the database only through these attributes, so the unit tests can hand
+them a fake unit of work (tests/unit/fakes.py) instead.
+"""
+from __future__ import annotations
+
+from .catalog.repository import CatalogRepository
+from .extensions import db
+from .infra.unit_of_work import SessionReads, UnitOfWork
+from .locations.repository import LocationRepository
+from .orders.repository import OrderRepository
+from .payments.refunds import OrderRefunds
+from .payments.repository import PaymentRepository
+from .pickup.codes import OrderPickupCodes
+from .stock.repository import StockRepository
+
+
+class Repositories:
+    """Repositories on `self.connection` (and `self.session`, created only where the ORM is used).
+    Each access builds a small object: nothing is cached, so no reference cycle outlives the unit."""
+
+    @property
+    def orders(self) -> OrderRepository:
+        return OrderRepository(self.connection)
+
+    @property
+    def stock(self) -> StockRepository:
+        return StockRepository(self.connection)
+
+    @property
+    def catalog(self) -> CatalogRepository:
+        return CatalogRepository(self.connection)
+
+    @property
+    def locations(self) -> LocationRepository:
+        return LocationRepository(self.session)
+
+    @property
+    def payments(self) -> PaymentRepository:
+        return PaymentRepository(self)
+
+    @property
+    def refunds(self) -> OrderRefunds:
+        """The refund port of the orders package."""
+        return OrderRefunds(self)
+
+    @property
+    def pickup_codes(self) -> OrderPickupCodes:
+        """The pickup-code port of the orders package."""
+        return OrderPickupCodes(self)
+
+
+class StoreLinkUnitOfWork(Repositories, UnitOfWork):
+    """The unit of work StoreLink runs: one transaction, with every repository on its connection."""
+
+
+class Reader(Repositories, SessionReads):
+    """Repositories on the request's session (Flask-SQLAlchemy's), for reads outside a unit of work."""
+
+
+def reader() -> Reader:
+    return Reader(db.session)

@@ -1,0 +1,189 @@
+/* HQ back office (/hq): register a store's hardware bridge (its token shown once), see which bridges,
+ * scales and printers are online, revoke a bridge, see print failures live. Built on SL (api.js). */
+(function () {
+  'use strict';
+  var el = SL.el;
+  var state = {me: null, stores: [], socket: null, timer: null};
+  var STATES = {online: '在线', offline: '离线', silent: '无响应', paper_out: '缺纸', unknown: '待命'};
+  var KINDS = {receipt: '小票', pickup_ticket: '提货单', delivery_note: '配送单', drawer_kick: '钱箱'};
+
+  function $(id) { return document.getElementById(id); }
+
+  function showLogin(err) {
+    stop();
+    $('hq-view').hidden = true;
+    $('hq-logout').hidden = true;
+    $('hq-user').textContent = '';
+    SL.loginForm({account: 'username', title: '总部登录', hint: '演示账号 admin / demo1234'}).then(function () {
+      SL.whoAmI().then(start);
+    });
+  }
+
+  function start(me) {
+    if (!me) { showLogin(); return; }
+    if (me.role !== 'hq') {
+      SL.logout();
+      SL.showError('该账号不是总部账号,请使用总部账号登录');
+      showLogin();
+      return;
+    }
+    state.me = me;
+    $('hq-user').textContent = me.name || '';
+    $('hq-logout').hidden = false;
+    $('hq-view').hidden = false;
+    loadStores();
+    refresh();
+    state.timer = setInterval(refresh, 10000);  // online status changes without a push
+    try {
+      state.socket = SL.socket('/clerk');
+      state.socket.on('print.status', function (job) {
+        if (job.status === 'failed' || job.status === 'expired') SL.toast(KINDS[job.kind] + '打印失败');
+        refresh();
+      });
+    } catch (e) { /* the page still works by polling */ }
+  }
+
+  function stop() {
+    if (state.timer) clearInterval(state.timer);
+    state.timer = null;
+    if (state.socket) state.socket.disconnect();
+    state.socket = null;
+  }
+
+  function loadStores() {
+    SL.api('GET', '/stores').then(function (data) {
+      state.stores = data.stores.filter(function (s) { return s.kind === 'store'; });
+      var select = $('hq-store');
+      select.innerHTML = '';
+      state.stores.forEach(function (s) { select.appendChild(el('option', {value: s.id, text: s.name})); });
+    });
+  }
+
+  function refresh() {
+    SL.api('GET', '/hq/devices', null, {quiet: true}).then(renderDevices, function () {});
+    SL.api('GET', '/hq/print-jobs?status=failed', null, {quiet: true}).then(renderFailures, function () {});
+  }
+
+  function when(iso) {
+    if (!iso) return '从未连接';
+    var d = new Date(iso);
+    var pad = function (n) { return (n < 10 ? '0' : '') + n; };
+    return (d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes());
+  }
+
+  function badge(text, kind) { return el('span', {class: 'hq-badge is-' + kind, text: text}); }
+
+  /** A scale's or printer's state as last reported: only meaningful while its bridge is connected. */
+  function partBadge(d, partState) {
+    if (!d.online) return badge('离线', 'offline');
+    return badge(STATES[partState] || partState || '', partState === 'online' ? 'online' : 'warn');
+  }
+
+  function deviceCard(d) {
+    var status = d.revoked ? badge('已撤销', 'revoked') : d.online ? badge('在线', 'online') : badge('离线', 'offline');
+    var scale = d.scale
+      ? [el('span', {text: d.scale.port + '(' + (d.scale.protocol || '') + ')'}), partBadge(d, d.scale.state)]
+      : [el('span', {class: 'sl-muted', text: '未接'})];
+    var printers = (d.printers || []).length ? d.printers.map(function (p) {
+      return el('span', {}, [p.name + ' ' + (p.paper ? p.paper + 'mm ' : ''), partBadge(d, p.state)]);
+    }) : [el('span', {class: 'sl-muted', text: '未接'})];
+    var revoke = d.revoked ? null : el('button', {
+      type: 'button', class: 'weui-btn weui-btn_mini weui-btn_warn hq-revoke', dataset: {id: d.id}, text: '撤销',
+      onclick: function () { revokeDevice(d); }
+    });
+    var jobs = [];
+    if (d.queued_jobs) jobs.push('待打印 ' + d.queued_jobs);
+    if (d.failed_jobs) jobs.push('失败 ' + d.failed_jobs);
+    return el('div', {class: 'hq-device' + (d.revoked ? ' is-revoked' : ''), dataset: {id: d.id}}, [
+      el('div', {class: 'hq-device__head'}, [el('div', {class: 'hq-device__name', text: d.name}), status]),
+      el('div', {class: 'hq-device__row'}, [el('span', {class: 'label', text: '电子秤'})].concat(scale)),
+      el('div', {class: 'hq-device__row'}, [el('span', {class: 'label', text: '打印机'})].concat(printers)),
+      jobs.length ? el('div', {class: 'hq-device__row'}, [el('span', {class: 'label', text: '任务'}), jobs.join(' · ')]) : null,
+      el('div', {class: 'hq-device__foot'}, [
+        el('span', {class: 'sl-muted', text: '令牌 ' + d.token_hint + '… · 最近 ' + when(d.last_seen_at)}), revoke])
+    ]);
+  }
+
+  function renderDevices(data) {
+    var box = $('hq-devices');
+    box.innerHTML = '';
+    var devices = data.devices;
+    var online = devices.filter(function (d) { return d.online; }).length;
+    var active = devices.filter(function (d) { return !d.revoked; }).length;
+    $('hq-summary').textContent = active ? '在线 ' + online + ' / ' + active : '';
+    if (!devices.length) {
+      box.appendChild(el('div', {class: 'hq-empty', text: '还没有注册硬件桥'}));
+      return;
+    }
+    var byStore = {};
+    var order = [];
+    devices.forEach(function (d) {
+      if (!byStore[d.store_id]) { byStore[d.store_id] = []; order.push(d.store_id); }
+      byStore[d.store_id].push(d);
+    });
+    order.forEach(function (storeId) {
+      box.appendChild(el('div', {class: 'hq-store', text: byStore[storeId][0].store_name}));
+      byStore[storeId].forEach(function (d) { box.appendChild(deviceCard(d)); });
+    });
+  }
+
+  function renderFailures(data) {
+    var box = $('hq-failures');
+    box.innerHTML = '';
+    if (!data.jobs.length) {
+      box.appendChild(el('div', {class: 'hq-empty', text: '没有失败的打印任务'}));
+      return;
+    }
+    data.jobs.slice(0, 10).forEach(function (job) {
+      box.appendChild(el('div', {class: 'weui-cell'}, [
+        el('div', {class: 'weui-cell__bd', text: (KINDS[job.kind] || job.kind) + (job.order_id ? ' · 订单 ' + job.order_id : '')}),
+        el('div', {class: 'weui-cell__ft', text: job.error || '失败'})
+      ]));
+    });
+  }
+
+  function register(event) {
+    event.preventDefault();
+    var error = $('hq-register-error');
+    var name = $('hq-name').value.trim();
+    error.textContent = '';
+    if (!name) { error.textContent = '请填写名称'; $('hq-name').focus(); return; }
+    var button = $('hq-register-submit');
+    button.disabled = true;
+    SL.api('POST', '/hq/devices', {store_id: Number($('hq-store').value), name: name}, {quiet: true}).then(function (data) {
+      $('hq-name').value = '';
+      $('hq-token-value').textContent = data.token;
+      $('hq-token-command').textContent = 'STORELINK_BRIDGE_TOKEN=' + data.token +
+        ' python -m hardware_bridge --server ' + location.origin +
+        ' --scale /dev/ttyUSB0 --scale-protocol toledo8217 --printer tcp://打印机IP:9100';
+      $('hq-token').hidden = false;
+      refresh();
+    }, function (err) {
+      error.textContent = SL.politeMessage(err);
+    }).then(function () { button.disabled = false; });
+  }
+
+  function revokeDevice(d) {
+    SL.confirm('撤销「' + d.name + '」后它将立即断开且无法再连接。', {title: '撤销硬件桥', ok: '撤销'}).then(function (yes) {
+      if (!yes) return;
+      SL.api('POST', '/hq/devices/' + d.id + '/revoke').then(function () {
+        SL.toast('已撤销');
+        refresh();
+      });
+    });
+  }
+
+  $('hq-register').addEventListener('submit', register);
+  $('hq-token-copy').addEventListener('click', function () {
+    var value = $('hq-token-value').textContent;
+    if (navigator.clipboard) navigator.clipboard.writeText(value).then(function () { SL.toast('已复制'); }, function () {});
+  });
+  $('hq-token-close').addEventListener('click', function () {
+    $('hq-token').hidden = true;
+    $('hq-token-value').textContent = '';
+    $('hq-token-command').textContent = '';
+  });
+  $('hq-logout').addEventListener('click', function () { SL.logout(); showLogin(); });
+  SL.onUnauthorized(showLogin);
+  SL.whoAmI().then(function (me) { if (me) start(me); else showLogin(); }, function () { showLogin(); });
+})();

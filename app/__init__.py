@@ -10,6 +10,7 @@ from flask import Flask, jsonify
 from . import config as config_module
 from .accounts.auth import TokenService
 from .accounts.throttle import LoginLimits, LoginThrottle, counters_for
+from .orders.member_limits import MemberLimits
 from .infra.engine import configure_engine, engine_options
 from .infra.group_commit import group_commit_for
 from .infra.unit_of_work import FACTORY_KEY, own_transactions
@@ -56,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
         _wire_unit_of_work(app)
 
     app.extensions["storelink_tokens"] = TokenService(app.config["SECRET_KEY"], app.config["TOKEN_MAX_AGE_SECONDS"])
+    app.extensions["storelink_member_limits"] = MemberLimits.from_config(app.config)
     app.extensions["storelink_login_throttle"] = LoginThrottle(LoginLimits.from_config(app.config), counters_for(app.config))
     _register_payment_providers(app)
 

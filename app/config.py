@@ -78,6 +78,9 @@ def from_environment(**overrides) -> dict:
         "DEMO_DATA": (not production) and os.environ.get("STORELINK_DEMO_DATA", "1") == "1",
         "PAYMENT_TIMEOUT_SECONDS": _int("PAYMENT_TIMEOUT_SECONDS", 15 * 60),
         "EXPIRY_SWEEP_SECONDS": _int("EXPIRY_SWEEP_SECONDS", 30),
+        # What one member's unpaid online orders may hold (app/orders/member_limits.py); 0: no limit.
+        "MAX_UNPAID_ORDERS_PER_MEMBER": _int("MAX_UNPAID_ORDERS_PER_MEMBER", 10),
+        "MAX_UNPAID_UNITS_PER_MEMBER": _int("MAX_UNPAID_UNITS_PER_MEMBER", 2000),
         # Pickup codes: how long a shown QR stays valid, how many wrong typed codes a clerk / a store
         # may enter per window before being told to wait, and when an uncollected order lapses.
         "PICKUP_QR_TTL_SECONDS": _int("PICKUP_QR_TTL_SECONDS", 24 * 3600),

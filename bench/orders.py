@@ -198,8 +198,11 @@ def reset_postgres(database_url: str) -> None:
 
 
 def server_env(port: int, instance_dir: str, database_url: str | None) -> dict:
+    # One member places every order: the per-member limits on unpaid orders would stop the run after
+    # ten, so they are off here (their check costs one more statement per order when on).
     env = dict(os.environ, PORT=str(port), HOST=HOST, STORELINK_INSTANCE=instance_dir,
-               PUBLIC_BASE_URL=f"http://{HOST}:{port}", STORELINK_ENV="development", STORELINK_DEMO_DATA="1")
+               PUBLIC_BASE_URL=f"http://{HOST}:{port}", STORELINK_ENV="development", STORELINK_DEMO_DATA="1",
+               MAX_UNPAID_ORDERS_PER_MEMBER="0", MAX_UNPAID_UNITS_PER_MEMBER="0")
     env.pop("DATABASE_URL", None)
     if database_url:
         env["DATABASE_URL"] = database_url

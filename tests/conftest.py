@@ -45,7 +45,9 @@ def _postgres_reachable() -> str | None:
 def _base_config(url: str, **extra) -> dict:
     return {
         "TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "DEMO_DATA": False, "SECRET_KEY": "t" * 40,
-        "PUBLIC_BASE_URL": "http://localhost", "DB_POOL_SIZE": 20, **extra,
+        "PUBLIC_BASE_URL": "http://localhost", "DB_POOL_SIZE": 20,
+        # Off by default here (tests place many orders per member); test_expiry_and_limits.py sets them.
+        "MAX_UNPAID_ORDERS_PER_MEMBER": 0, "MAX_UNPAID_UNITS_PER_MEMBER": 0, **extra,
     }
 
 

@@ -26,7 +26,10 @@ class LiveServer:
         self.log_path = instance_dir / f"server-{self.port}.log"
         self.env = {
             **os.environ, "PORT": str(self.port), "STORELINK_INSTANCE": str(instance_dir),
-            "PUBLIC_BASE_URL": self.url, "PYTHONUNBUFFERED": "1", **env,
+            "PUBLIC_BASE_URL": self.url, "PYTHONUNBUFFERED": "1",
+            # Live tests race many orders from one demo member; the per-member limits on unpaid orders
+            # have tests of their own (test_expiry_and_limits.py) and are off unless a test sets them.
+            "MAX_UNPAID_ORDERS_PER_MEMBER": "0", "MAX_UNPAID_UNITS_PER_MEMBER": "0", **env,
         }
         if database_url:
             self.env["DATABASE_URL"] = database_url

@@ -168,12 +168,27 @@ def test_shopper_registers_orders_pays_and_follows_orders_live(browser, live_ser
     browser.open("/")
     _add_from_home(browser, "DRK-002")
     browser.open("/checkout")
+    browser.click("#locate")
+    browser.wait_text("#locate", "已按距离排序")
+    browser.wait(lambda _: "静安南京西路店" in browser.find("#pickup-stores .mall-option").text, 10, "静安 first")
+    browser.click('#pickup-stores .mall-option input')
     browser.click("#payment-at_store")
     browser.wait(lambda _: browser.find("#place-order").is_enabled(), 10, "a quote for paying at the store")
     browser.click("#place-order")
     browser.wait(lambda d: re.search(r"/orders/\d+/pickup$", d.current_url), 15, "the pickup page")
     browser.wait_visible("#pickup-code")
     assert "待接单" in browser.find("#pickup-status").text
+    assert "到店付款 ¥19.90" in browser.find("#pickup-pay-at-store").text
+    _check_phone_page(browser, "mall-pickup-at-store")
+
+    # At the counter the clerk types the code and takes the cash: the member's page shows it collected.
+    typed = browser.find("#pickup-code").text
+    token = live_server.login(username="clerk2")
+    r = requests.post(f"{live_server.url}/api/v1/clerk/pickups/verify", json={"code": typed, "confirm": True, "payment": "cash"},
+                      headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert r.status_code == 200, r.text
+    browser.wait_text("#pickup-status", "已完成", 10)
+    assert "提货" in browser.find("#pickup-closed").text
 
     # 门店配送 with the 4-level region picker; the address is saved for next time.
     browser.open("/")

@@ -24,6 +24,7 @@ def create_order():
         parse_order_request(body), member_id=who.id, actor=who.actor,
         idempotency_key=current_request().headers.get("Idempotency-Key"), fingerprint=request_fingerprint(body),
         payment_timeout_seconds=current_application().config["PAYMENT_TIMEOUT_SECONDS"],
+        limits=current_application().extensions["storelink_member_limits"],
     )
     if created:
         return json_response(order_dict(order), 201)

@@ -84,6 +84,8 @@ def late_payment(uow, order_id: int, *, actor: str) -> OrderRecord:
     history; an unpaid order is marked refunded, as the payments package sends the money straight back
     (a step of the caller's unit of work)."""
     order = load_order(uow, order_id)
+    if _overdue(order, utcnow()):  # not swept yet: it expires now, its stock goes back
+        order = _close(uow, order, state.EXPIRED, actor="system", reason="超时未支付,自动关闭")
     state.record(uow, order.id, actor=actor, kind="late_payment",
                  reason=f"订单已是「{state.LABELS[order.status]}」时收到付款,原路退回")
     if order.payment_status != UNPAID:
@@ -103,20 +105,29 @@ def cancel(order_id: int, who: Principal, reason: str = "") -> OrderRecord:
         return _close(uow, order, state.CANCELLED, actor=who.actor, reason=reason or "取消订单")
 
 
-def expire_overdue(now=None, limit: int = 200) -> list[int]:
-    """Close unpaid online orders whose payment window has passed; returns the ids closed."""
+def expire_overdue(now=None, batch: int = 200) -> list[int]:
+    """Close unpaid online orders whose payment window has passed, batch after batch until none is
+    left (or a batch closes nothing: what remains is not ours to close); returns the ids closed."""
     now = now or utcnow()
-    with unit_of_work() as uow:
-        due = uow.orders.overdue(state.PENDING_PAYMENT, now, limit)
-    closed = []
-    for order_id in due:
+    closed: list[int] = []
+    while True:
         with unit_of_work() as uow:
-            order = load_order(uow, order_id)
-            # Re-checked under the lock: a payment may have landed since the scan.
-            if order.status == state.PENDING_PAYMENT and order.payment_status == UNPAID and order.expires_at <= now:
-                _close(uow, order, state.EXPIRED, actor="system", reason="超时未支付,自动关闭")
-                closed.append(order_id)
-    return closed
+            due = uow.orders.overdue(state.PENDING_PAYMENT, now, batch)
+        closed_before = len(closed)
+        for order_id in due:
+            with unit_of_work() as uow:
+                order = load_order(uow, order_id)
+                # Re-checked under the lock: a payment may have landed since the scan.
+                if _overdue(order, now):
+                    _close(uow, order, state.EXPIRED, actor="system", reason="超时未支付,自动关闭")
+                    closed.append(order_id)
+        if len(due) < batch or len(closed) == closed_before:
+            return closed
+
+
+def _overdue(order, now) -> bool:
+    return (order.status == state.PENDING_PAYMENT and order.payment_status == UNPAID
+            and order.expires_at is not None and order.expires_at <= now)
 
 
 def advance(order_id: int, to_status: str, who: Principal, reason: str = "", *,

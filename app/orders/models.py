@@ -32,6 +32,9 @@ class Order(db.Model):
               sqlite_where=text("idempotency_key IS NOT NULL"), postgresql_where=text("idempotency_key IS NOT NULL")),
         Index("ix_orders_location_status", "location_id", "status"),
         Index("ix_orders_status_expires", "status", "expires_at"),
+        # A member's unpaid online orders, for the per-member limits (member_limits.py).
+        Index("ix_orders_member_unpaid", "member_id", sqlite_where=text("status = 'pending_payment'"),
+              postgresql_where=text("status = 'pending_payment'")),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -18,6 +18,8 @@ from ..infra.unit_of_work import unit_of_work
 from ..locations.address import Address, parse_address
 from ..locations.routing import route_delivery, route_to_warehouse, store_serves, usable_store
 from ..stock import service as stock
+from . import member_limits
+from .member_limits import MemberLimits
 from . import pricing, state
 from .models import AT_STORE, COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAYMENT_METHODS, PICKUP, STORE_DELIVERY, UNPAID
 from .records import ORDER_COLUMNS, OrderRecord
@@ -108,7 +110,7 @@ def request_fingerprint(body) -> str:
 
 def place_order(request: OrderRequest, *, member_id: int | None, channel: str = MALL, actor: str,
                 idempotency_key: str | None = None, fingerprint: str = "",
-                payment_timeout_seconds: int = 900) -> tuple[OrderRecord, bool]:
+                payment_timeout_seconds: int = 900, limits: MemberLimits | None = None) -> tuple[OrderRecord, bool]:
     """Place the order; returns (order, created). A repeated Idempotency-Key returns the first order.
 
     Keys are checked optimistically: the order row carries its key under a unique index, so a retry
@@ -119,7 +121,7 @@ def place_order(request: OrderRequest, *, member_id: int | None, channel: str = 
     key = (idempotency_key, fingerprint) if idempotency_key and member_id is not None else None
     try:
         with unit_of_work() as uow:
-            order = _write_order(uow, request, member_id, channel, actor, payment_timeout_seconds, key)
+            order = _write_order(uow, request, member_id, channel, actor, payment_timeout_seconds, key, limits)
             # Reserve last, just before commit: every buyer of a SKU contends for its stock row, and on
             # PostgreSQL the row stays locked from this UPDATE to the commit.
             stock.reserve(uow, order.location_id, order.line_quantities())
@@ -142,7 +144,8 @@ def _replay(member_id: int, key: str, fingerprint: str) -> OrderRecord | None:
         return uow.orders.lock(placed.id)
 
 
-def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_timeout_seconds, key) -> OrderRecord:
+def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_timeout_seconds, key,
+                 limits: MemberLimits | None = None) -> OrderRecord:
     """Route the order and write it with its lines and its first history entry; returns what was
     written. The caller reserves the stock, last."""
     products, named_store = listed_goods_and_store(uow, [sku for sku, _ in request.items], request.store_id)
@@ -159,6 +162,8 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
     fee = pricing.delivery_fee(fulfilment, goods_total)
     now = utcnow()
     online = request.payment == ONLINE
+    if online and member_id is not None and limits is not None:
+        member_limits.check(uow.connection, member_id, sum(qty for _, qty in request.items), limits)
     values = dict(
         member_id=member_id, channel=channel, fulfilment=fulfilment,
         location_id=location.id, payment_method=request.payment, payment_status=UNPAID,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from sqlalchemy import bindparam, insert, literal_column, select, update
+from sqlalchemy import bindparam, insert, literal_column, select, update, or_
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -68,7 +68,9 @@ def _paid_statement(from_status: str, to_status: str, fulfilments) -> FastStatem
     return FastStatement(
         update(_orders)
         .where(_orders.c.id == bindparam("oid"), _orders.c.status == from_status,
-               _orders.c.payment_status == UNPAID, _orders.c.fulfilment.in_(legal))
+               _orders.c.payment_status == UNPAID, _orders.c.fulfilment.in_(legal),
+               # Past its expiry an order is no longer payable, swept or not: the money goes back.
+               or_(_orders.c.expires_at.is_(None), _orders.c.expires_at > bindparam("now")))
         .values(status=to_status, payment_status=PAID, expires_at=None, updated_at=bindparam("now"))
         .returning(*_orders.columns)
     )

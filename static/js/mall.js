@@ -924,6 +924,9 @@
         box.appendChild(el('div', {class: 'sl-muted'}, '或告知提货码'));
         box.appendChild(el('div', {class: 'mall-pickup__code', id: 'pickup-code'}, code.code_display || code.code));
         if (code.deadline_at) box.appendChild(el('div', {class: 'sl-muted'}, '请于 ' + when(code.deadline_at) + ' 前提货'));
+        if (o.payment_status === 'unpaid') {
+          box.appendChild(el('div', {class: 'mall-note', id: 'pickup-pay-at-store'}, '到店付款 ' + SL.yuan(o.total) + ',提货时向店员支付'));
+        }
         loadQr(o.id, img);
         every(60000, function () { loadQr(o.id, img); });  // the signed QR expires: fetch a fresh one
       }

@@ -7,6 +7,7 @@ them a fake unit of work (tests/unit/fakes.py) instead.
 from __future__ import annotations
 
 from .catalog.repository import CatalogRepository
+from .devices.repository import DeviceRepository
 from .extensions import db
 from .infra.unit_of_work import SessionReads, UnitOfWork
 from .locations.repository import LocationRepository
@@ -45,6 +46,11 @@ class Repositories:
     def refunds(self) -> OrderRefunds:
         """The refund port of the orders package."""
         return OrderRefunds(self)
+
+    @property
+    def devices(self) -> DeviceRepository:
+        """Hardware bridges and their print jobs."""
+        return DeviceRepository(self.session)
 
     @property
     def pickup_codes(self) -> OrderPickupCodes:

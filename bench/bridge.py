@@ -3,6 +3,10 @@ to the `scale.reading` at a store clerk's Socket.IO client, through the real bri
 server, each its own process. Prints p50/p90/p99/max; the floor is p99 under 150 ms.
 
     python bench/bridge.py [--frames 300] [--interval 0.05] [--protocol continuous|toledo8217]
+                           [--redis redis://127.0.0.1:6379/0]
+
+With --redis, two server processes share the database and Redis as their Socket.IO message queue (the
+production layout): the bridge connects to one, the clerk to the other.
 """
 from __future__ import annotations
 
@@ -33,11 +37,14 @@ def main() -> int:
     parser.add_argument("--frames", type=int, default=300)
     parser.add_argument("--interval", type=float, default=0.05, help="seconds between frames (a scale sends 10-20/s)")
     parser.add_argument("--protocol", choices=["continuous", "toledo8217"], default="continuous")
+    parser.add_argument("--redis", help="message queue URL: run two workers, bridge and clerk on different ones")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-bridge-") as tmp:
         tmp = Path(tmp)
-        server = LiveServer(tmp).start()
+        queue = {"SOCKETIO_MESSAGE_QUEUE": args.redis} if args.redis else {}
+        server = LiveServer(tmp, **queue).start()
+        clerk_server = LiveServer(tmp, **queue).start() if args.redis else server
         scale = PtyScale(tmp) if args.protocol == "continuous" else ToledoScale(tmp, answer=b"")
         bridge = clerk = None
         try:
@@ -47,7 +54,7 @@ def main() -> int:
             bridge = BridgeProcess(tmp, server.url, token, scale=str(scale.path), protocol=args.protocol).start()
             if not wait_until(lambda: device(server, hq, device_id)["online"]):
                 raise SystemExit(f"bridge never came online:\n{bridge.log()}")
-            clerk = ClerkListener(server.url, clerk_token, events=("scale.reading",))
+            clerk = ClerkListener(clerk_server.url, clerk_token, events=("scale.reading",))
 
             def send(weight_g: int) -> float:
                 if args.protocol == "continuous":
@@ -62,7 +69,7 @@ def main() -> int:
                 return scale.first_answered[frame]
 
             latencies, lost = [], 0
-            for i in range(-20, args.frames):  # 20 frames of warm-up, not counted
+            for i in range(-20, args.frames):  # 20 frames of warm-up (and queue subscription), not counted
                 weight = 100_000 + i if i >= 0 else 50_000 + i
                 sent = send(weight)
                 got = clerk.wait_for(lambda n, d, w=weight: d["weight_g"] == w, timeout=2)
@@ -74,7 +81,8 @@ def main() -> int:
                 time.sleep(args.interval)
 
             p50, p90, p99 = (percentile(latencies, p) for p in (50, 90, 99))
-            print(f"bridge latency, {args.protocol}, {len(latencies)} frames every {args.interval * 1000:.0f} ms "
+            layout = "two workers through Redis" if args.redis else "one worker"
+            print(f"bridge latency, {args.protocol}, {layout}, {len(latencies)} frames every {args.interval * 1000:.0f} ms "
                   f"(frame written on the pty -> scale.reading at a clerk's Socket.IO client)")
             print(f"  p50 {p50:.1f} ms   p90 {p90:.1f} ms   p99 {p99:.1f} ms   max {max(latencies):.1f} ms   "
                   f"mean {statistics.fmean(latencies):.1f} ms   lost {lost}")
@@ -88,6 +96,8 @@ def main() -> int:
                 bridge.stop()
             scale.close()
             server.stop()
+            if clerk_server is not server:
+                clerk_server.stop()
 
 
 if __name__ == "__main__":

@@ -217,6 +217,8 @@ def test_shopper_registers_orders_pays_and_follows_orders_live(browser, live_ser
     browser.click("#sl-dialog-ok")
     browser.wait_text("#order-status", "已完成", 10)
     _check_phone_page(browser, "mall-order-completed")
+    browser.click("#mall-back")  # ‹ leads to the order list, not back to the provider's page
+    browser.wait(lambda d: d.current_url.endswith("/orders"), 10, "the order list")
 
     # No store serves 南京: the quote says it becomes warehouse express, which must be accepted.
     browser.open("/")

@@ -317,3 +317,39 @@ def test_racing_events_queue_one_automatic_receipt(app, client, chain, deferred)
                 db.session.remove()
 
     assert sorted(race(6, attempt)) == [False] * 5 + [True]
+
+
+def test_a_revocation_racing_connections_leaves_none_connected(app, client, chain):
+    """Connections and a revocation at the same instant: whatever the order, no connection claims the
+    device after the revocation, and the revocation names the one that held it before (to cut it off)."""
+    device, token = register(client, chain)
+    from app.devices import service
+
+    def attempt(i):
+        with app.app_context():
+            try:
+                if i == 0:
+                    return ("revoke", service.revoke(device["id"])[1])
+                return ("connect", f"sid-{i}" if service.connect(token, f"sid-{i}") is not None else None)
+            finally:
+                db.session.remove()
+
+    results = race(8, attempt)
+    cut_off = next(sid for kind, sid in results if kind == "revoke")
+    connected = {sid for kind, sid in results if kind == "connect" and sid}
+    assert cut_off is None or cut_off in connected
+    with app.app_context():
+        row = db.session.get(Device, device["id"])
+        assert row.revoked_at is not None and row.connected_sid is None
+        db.session.remove()
+    assert service_connect_refused(app, token)
+
+
+def service_connect_refused(app, token) -> bool:
+    from app.devices import service
+
+    with app.app_context():
+        try:
+            return service.connect(token, "sid-late") is None
+        finally:
+            db.session.remove()

@@ -20,9 +20,9 @@ def error_response(status: int, code: str, message: str, details: dict | None = 
 
 
 # Flask's `request`, `current_app` and `g` are proxies: every attribute read through one first fails
-# an ordinary lookup (formatting an AttributeError message) and then resolves the context, about 2 µs
-# each. The hot adapters below read them a dozen times per request, so they take the objects behind
-# the proxies once (`_get_current_object` is the proxies' documented way to do that).
+# an ordinary lookup (formatting an AttributeError message) and then resolves the context
+# (docs/PERFORMANCE.md). The hot adapters below read them a dozen times per request, so they take the
+# objects behind the proxies once (`_get_current_object` is the proxies' documented way to do that).
 current_request = request._get_current_object
 current_application = current_app._get_current_object
 request_globals = g._get_current_object
@@ -56,7 +56,7 @@ def json_body() -> dict:
 def _body_bytes(req, app) -> bytes:
     """The request body. A body of declared length is read straight from the server's input, with
     werkzeug's checks (too large: 413; shorter than declared: 400): werkzeug's own stream wrapper cost
-    3.5 % of an order's instructions to read a body of a hundred bytes that sat in the buffer.
+    a measurable share of an order to read a body of a hundred bytes that sat in the buffer.
     Chunked bodies go through werkzeug."""
     length = req.content_length
     if length is None or req.environ.get("wsgi.input_terminated"):

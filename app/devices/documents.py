@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..clock import business_time
 from ..locations.models import Location
 from ..orders import state
-from ..orders.models import PAID, PICKUP, Order
+from ..orders.models import PAID, PICKUP
 
 FULFILMENT_LABELS = {"pickup": "门店自提", "store_delivery": "门店配送", "express": "总仓发货"}
 PAYMENT_LABELS = {"online": "在线支付", "cod": "货到付款"}
@@ -19,7 +19,8 @@ def masked_phone(phone: str) -> str:
     return phone[:3] + "****" + phone[-4:] if len(phone) == 11 else phone
 
 
-def order_document(order: Order, store: Location | None, kind: str) -> dict:
+def order_document(order, store: Location | None, kind: str) -> dict:
+    """`order`: an OrderRecord with its lines (orders.queries.order)."""
     meta = [["单号", order.number], ["时间", business_time(order.created_at).strftime("%Y-%m-%d %H:%M")],
             ["方式", FULFILMENT_LABELS.get(order.fulfilment, order.fulfilment)],
             ["状态", state.LABELS.get(order.status, order.status)]]

@@ -8,16 +8,14 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from sqlalchemy import func, select, update
-
 from ..accounts.auth import Principal
 from ..clock import utcnow
 from ..errors import NotFound, ValidationFailed
-from ..extensions import db
 from ..ids import is_row_id
 from ..infra.unit_of_work import unit_of_work
-from ..locations.models import STORE, Location
-from .models import QUEUED, FAILED, Device, PrintJob
+from ..locations.models import STORE
+from ..repositories import reader
+from .models import FAILED, QUEUED, Device
 
 TOKEN_PREFIX = "slb_"
 
@@ -34,13 +32,11 @@ def register(store_id, name, who: Principal) -> tuple[dict, str]:
         raise ValidationFailed("name 必须是 1 到 50 字的文本", code="invalid_field", details={"field": "name"})
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     with unit_of_work() as uow:
-        store = uow.session.get(Location, store_id)
+        store = uow.devices.store(store_id)
         if store is None or store.kind != STORE:
             raise NotFound("门店不存在", code="store_not_found")
-        device = Device(store_id=store_id, name=name.strip(), token_hash=hash_token(token), token_hint=token[:8],
-                        created_by=who.actor, created_at=utcnow())
-        uow.session.add(device)
-        uow.session.flush()
+        device = uow.devices.add(Device(store_id=store_id, name=name.strip(), token_hash=hash_token(token),
+                                        token_hint=token[:8], created_by=who.actor, created_at=utcnow()))
         result = to_dict(device, store.name)
     return result, token
 
@@ -48,27 +44,30 @@ def register(store_id, name, who: Principal) -> tuple[dict, str]:
 def revoke(device_id: int) -> tuple[dict, str | None]:
     """Revoke a bridge's token for good; returns the device and the Socket.IO session to cut off."""
     with unit_of_work() as uow:
-        device = uow.session.get(Device, device_id, with_for_update=True)
+        device = uow.devices.get(device_id, lock=True)
         if device is None:
             raise NotFound("设备不存在", code="device_not_found")
         if device.revoked_at is None:
             device.revoked_at = utcnow()
         sid, device.connected_sid = device.connected_sid, None
-        store = uow.session.get(Location, device.store_id)
+        store = uow.devices.store(device.store_id)
         result = to_dict(device, store.name if store else "")
     return result, sid
 
 
 def list_devices(store_id: int | None = None) -> list[dict]:
-    session = db.session  # a read: no write transaction (under SQLite that would take the write lock)
-    query = select(Device, Location.name).join(Location, Location.id == Device.store_id).order_by(Device.id)
-    if store_id is not None:
-        query = query.where(Device.store_id == store_id)
-    rows = session.execute(query).all()
-    counts = {status: dict(session.execute(select(PrintJob.device_id, func.count()).where(PrintJob.status == status)
-                                           .group_by(PrintJob.device_id)).all()) for status in (QUEUED, FAILED)}
+    devices = reader().devices  # a read: no write transaction (under SQLite that would take the write lock)
+    counts = {status: devices.job_counts(status) for status in (QUEUED, FAILED)}
     return [{**to_dict(d, store_name), "queued_jobs": counts[QUEUED].get(d.id, 0),
-             "failed_jobs": counts[FAILED].get(d.id, 0)} for d, store_name in rows]
+             "failed_jobs": counts[FAILED].get(d.id, 0)} for d, store_name in devices.with_store_names(store_id)]
+
+
+def store_device(device_id: int, who: Principal) -> Device:
+    """A bridge of the caller's store (HQ: any), not revoked; 404 otherwise."""
+    device = reader().devices.get(device_id)
+    if device is None or device.revoked_at is not None or (not who.is_hq and device.store_id != who.store_id):
+        raise NotFound("设备不存在", code="device_not_found")
+    return device
 
 
 def to_dict(device: Device, store_name: str = "") -> dict:
@@ -82,14 +81,6 @@ def to_dict(device: Device, store_name: str = "") -> dict:
     }
 
 
-def store_device(device_id: int, who: Principal) -> Device:
-    """A bridge of the caller's store (HQ: any), not revoked; 404 otherwise."""
-    device = db.session.get(Device, device_id, populate_existing=True)
-    if device is None or device.revoked_at is not None or (not who.is_hq and device.store_id != who.store_id):
-        raise NotFound("设备不存在", code="device_not_found")
-    return device
-
-
 # --- the /bridge connection ------------------------------------------------------------------------
 
 def connect(token, sid: str) -> tuple[Device, str | None] | None:
@@ -98,35 +89,26 @@ def connect(token, sid: str) -> tuple[Device, str | None] | None:
     conditional UPDATE, so a revocation racing the connection either refuses it or sees its session."""
     if not isinstance(token, str) or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    digest = hash_token(token)
     with unit_of_work() as uow:
-        device = uow.session.execute(select(Device).where(Device.token_hash == digest)).scalar_one_or_none()
+        device = uow.devices.by_token_hash(hash_token(token))
         if device is None or device.revoked_at is not None:
             return None
         previous = device.connected_sid
-        claimed = uow.session.execute(
-            update(Device).where(Device.id == device.id, Device.revoked_at.is_(None))
-            .values(connected_sid=sid, last_seen_at=utcnow()).execution_options(synchronize_session=False))
-        if claimed.rowcount != 1:
+        if not uow.devices.claim_connection(device.id, sid, utcnow()):
             return None
-        uow.session.expunge(device)
     return device, previous
 
 
 def disconnected(device_id: int, sid: str) -> None:
     with unit_of_work() as uow:
-        uow.session.execute(update(Device).where(Device.id == device_id, Device.connected_sid == sid)
-                            .values(connected_sid=None, last_seen_at=utcnow())
-                            .execution_options(synchronize_session=False))
+        uow.devices.release_connection(device_id, sid, utcnow())
 
 
 def record_hardware(device_id: int, report) -> dict:
     """Keep what the bridge says is attached (bounded and typed: it is shown on HQ's page)."""
     hardware = clean_hardware(report)
     with unit_of_work() as uow:
-        uow.session.execute(update(Device).where(Device.id == device_id)
-                            .values(hardware=hardware, last_seen_at=utcnow())
-                            .execution_options(synchronize_session=False))
+        uow.devices.set_hardware(device_id, hardware, utcnow())
     return hardware
 
 

@@ -1,8 +1,7 @@
 """Prebuilt statements executed straight on the DB-API cursor, for the hottest write paths.
 
-Measured here, SQLAlchemy Core spends 40–80 µs per execution (cache lookup, parameter and result
-processing, events) where the driver itself needs about 5 µs; placing an order runs nine statements,
-which cost more than everything else in the request together. A FastStatement is an ordinary Core
+SQLAlchemy Core's per-execution bookkeeping costs several times the driver's own work, and the order
+path runs several statements per request (figures in docs/PERFORMANCE.md). A FastStatement is an ordinary Core
 statement compiled once per dialect; executing it converts parameters and results with the column
 types' own dialect processors (so SQLite dates and JSON are stored exactly as SQLAlchemy stores them)
 and then calls the driver directly, inside the unit of work's transaction.

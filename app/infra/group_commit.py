@@ -30,7 +30,7 @@ class GroupCommit:
         # Every batch writes through one connection, kept between batches. SQLite empties a
         # connection's whole page cache when it finds that another connection wrote since its last
         # transaction: batches taking turns with readers' connections from the pool re-read every
-        # page they touched (measured: 1 to 3 page reads per order, more as the database grew).
+        # page they touched (docs/PERFORMANCE.md).
         self._writer = None
         self._writer_free = gevent.lock.Semaphore()  # one batch on the writer at a time
 
@@ -42,8 +42,7 @@ class GroupCommit:
         if self._writer is None or self._writer.closed or self._writer.invalidated:
             self._writer = self._engine.connect().execution_options(**{IMMEDIATE: True})
             # Its cache now lasts, so give it room for the indexes orders touch (SQLite's default is
-            # 2 MB; readers keep it, their caches empty at every write anyway). Measured at 60,000
-            # orders: 0.6 page reads per order with 2 MB, 0.2 with 16 MB.
+            # 2 MB; readers keep it, their caches empty at every write anyway; docs/PERFORMANCE.md).
             _raw(self._writer).execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         return self._writer
 
@@ -117,7 +116,7 @@ class _GroupUnit:
 
     A class rather than a generator-based context manager: this runs for every order placed, and
     the generator machinery cost more than the savepoint. The savepoint is issued on the DB-API
-    connection (SQLAlchemy's own savepoints cost a fifth of an order's time here); units never
+    connection (SQLAlchemy's own savepoints cost a large share of an order's time); units never
     interleave (the batch lock), so one name suffices."""
 
     __slots__ = ("_group", "_greenlet", "_batch", "_uow")

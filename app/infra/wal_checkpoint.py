@@ -2,8 +2,8 @@
 
 In WAL mode every commit appends pages to the write-ahead log, and by default the commit that takes
 the log past 1,000 pages copies the log back into the database file itself (a checkpoint), inside
-the COMMIT. SQLite never yields to gevent, so that copy stalls every request of the process: it was
-about half of what committing cost here, some 30 % of the order rate.
+the COMMIT. SQLite never yields to gevent, so that copy stalls every request of the process (about half
+of what committing cost: docs/PERFORMANCE.md).
 
 A WalCheckpointer runs PASSIVE checkpoints every few milliseconds on a real OS thread with its own
 connection. The sqlite3 module releases the GIL while SQLite works, so the copy runs beside the event

@@ -51,23 +51,23 @@ def check_access(order, who: Principal) -> None:
     raise NotFound("订单不存在", code="order_not_found")
 
 
-def mark_paid(uow, order_id: int, *, actor: str, reason: str) -> OrderRecord | None:
+def mark_paid(uow, order_id: int, *, actor: str, reason: str) -> bool:
     """The order's payment succeeded (a step of the caller's unit of work): 待支付 → 待接单 and paid, if
-    the order still awaits its payment; None if it does not (closed, or paid already). The graph is
+    the order still awaits its payment; False if it does not (closed, or paid already). The graph is
     checked before the compare-and-set, which then decides between concurrent notifications. A paid
     pickup order gets its pickup code."""
     now = utcnow()
     paid = uow.orders.mark_paid(order_id, *_PAID_MOVE, _PAYABLE_FULFILMENTS, now)
     if paid is None:
-        return None
+        return False
     entry = state.record(uow, order_id, actor=actor, kind="status", from_status=state.PENDING_PAYMENT,
                          to_status=state.AWAITING_ACCEPTANCE, reason=reason, at=now)
     if paid.fulfilment == PICKUP:
         uow.pickup_codes.issue(order_id, paid.location_id, now)
-    uow.publish("order.new", order_id=order_id, location_id=paid.location_id, member_id=paid.member_id,
-                event_id=entry.id)
-    _announce(uow, paid, entry)
-    return paid
+    common = dict(order_id=order_id, location_id=paid.location_id, member_id=paid.member_id, event_id=entry.id)
+    uow.publish("order.new", **common)
+    uow.publish("order.status", status=state.AWAITING_ACCEPTANCE, payment_status=PAID, **common)
+    return True
 
 
 def paid_at_counter(uow, order: OrderRecord, *, actor: str, reason: str) -> OrderRecord:

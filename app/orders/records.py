@@ -2,8 +2,8 @@
 whichever statement produced it (placing, a lifecycle action, a read for the API).
 
 NamedTuples rather than frozen dataclasses: a record is built straight from the driver's row tuple
-(`tuple.__new__`), where a frozen dataclass's __init__ sets each of the 23 fields through
-object.__setattr__, about ten times the cost, on every order placed and every order read.
+(`tuple.__new__`), where a frozen dataclass's __init__ sets each field through object.__setattr__, on
+every order placed and every order read (docs/PERFORMANCE.md).
 The field names and order are the table's columns (`orders.repository` checks this at import).
 """
 from __future__ import annotations

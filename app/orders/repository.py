@@ -72,7 +72,9 @@ def _paid_statement(from_status: str, to_status: str, fulfilments) -> FastStatem
                # Past its expiry an order is no longer payable, swept or not: the money goes back.
                or_(_orders.c.expires_at.is_(None), _orders.c.expires_at > bindparam("now")))
         .values(status=to_status, payment_status=PAID, expires_at=None, updated_at=bindparam("now"))
-        .returning(*_orders.columns)
+        # Only what announcing the payment needs: every column more is converted (datetimes parsed)
+        # on every online order's path.
+        .returning(_orders.c.id, _orders.c.fulfilment, _orders.c.location_id, _orders.c.member_id)
     )
 
 
@@ -127,16 +129,15 @@ class OrderRepository:
             "paid": after.payment_status, "exp": after.expires_at, "now": after.updated_at,
         }) == 1
 
-    def mark_paid(self, order_id: int, from_status: str, to_status: str, fulfilments, now) -> OrderRecord | None:
+    def mark_paid(self, order_id: int, from_status: str, to_status: str, fulfilments, now):
         """Compare-and-set: an unpaid order in `from_status` whose fulfilment is one of `fulfilments`
-        becomes paid and `to_status`. Returns the order as written (without lines), or None when it did
-        not match."""
+        becomes paid and `to_status`. Returns (id, fulfilment, location_id, member_id) of the order, or
+        None when it did not match."""
         key = (from_status, to_status, fulfilments)
         statement = self._paid_statements.get(key)
         if statement is None:
             statement = self._paid_statements[key] = _paid_statement(from_status, to_status, fulfilments)
-        row = statement.first(self._connection, {"oid": order_id, "now": now})
-        return None if row is None else _new_record(OrderRecord, (*row, None))
+        return statement.first(self._connection, {"oid": order_id, "now": now})
 
     def take_line(self, order_id: int, line_id: int, qty: int) -> bool:
         """`qty` more units of the order's line handed over, unless that is more than it has left (False)."""

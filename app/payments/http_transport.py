@@ -1,7 +1,7 @@
 """HTTP POST over a small pool of keep-alive connections (cooperative under gevent's monkey-patching).
 
 Plain http.client: the sandbox sends one small POST per payment, and urllib3's layers cost several
-times the request itself here (measured: about 7% of the server's CPU in the place-and-pay benchmark).
+times the request itself here (docs/PERFORMANCE.md).
 """
 from __future__ import annotations
 

@@ -179,7 +179,11 @@
       return data;
     }, function () { /* the badge can wait */ });
   }
-  function layout(title, tabPath) {
+  var parentPath = '/';
+  /** Title, tab, and where ‹ leads: the view's logical parent, not the browser history (which may hold
+   *  the payment provider's page). */
+  function layout(title, tabPath, parent) {
+    parentPath = parent || '/';
     titleNode.textContent = title;
     document.title = title === '门店通商城' ? title : title + ' · 门店通商城';
     backButton.hidden = !!tabPath;
@@ -226,9 +230,7 @@
     go(link.getAttribute('href'));
   });
   window.addEventListener('popstate', render);
-  backButton.addEventListener('click', function () {
-    if (history.length > 1) history.back(); else go('/');
-  });
+  backButton.addEventListener('click', function () { go(parentPath); });
 
   // ---- login, registration, logout -------------------------------------------------------------------
   function askLogin() {
@@ -394,7 +396,7 @@
 
   // ---- product detail -------------------------------------------------------------------------------------
   function productView(sku) {
-    layout('商品详情', null);
+    layout('商品详情', null, '/');
     stores().then(function () { return catalogue({}); }).then(function (products) {
       var p = products.filter(function (x) { return x.sku === sku; })[0];
       if (!p) { view.appendChild(empty('商品不存在或已下架', el('a', {href: '/', 'data-link': true}, '返回首页'))); return; }
@@ -530,7 +532,7 @@
 
   // ---- checkout -----------------------------------------------------------------------------------------------
   function checkoutView() {
-    layout('确认订单', null);
+    layout('确认订单', null, '/cart');
     if (!cart.items().length) { view.appendChild(empty('购物车是空的', el('a', {href: '/', 'data-link': true}, '去逛逛'))); return; }
     var c = {method: 'pickup', storeId: null, payment: 'online', point: null, addressId: null, accept: false, quote: null,
              saved: [], picker: null, fresh: {detail: '', contact_name: state.me.name || '', contact_phone: '', keep: true}};
@@ -569,7 +571,10 @@
         api('POST', '/stores/pickup-options', request).then(function (data) {
           list.innerHTML = '';
           if (!c.storeId || !data.stores.some(function (s) { return s.id === c.storeId; })) {
-            var first = data.stores.filter(function (s) { return s.has_all; })[0] || data.stores[0];
+            // The store the shopper browsed, if it holds the cart; else the first (nearest) that does.
+            var holding = data.stores.filter(function (s) { return s.has_all; });
+            var browsed = holding.filter(function (s) { return s.id === state.storeId; })[0];
+            var first = browsed || holding[0] || data.stores[0];
             c.storeId = first ? first.id : null;
           }
           data.stores.forEach(function (s) {
@@ -828,7 +833,7 @@
   }
 
   function orderView(id) {
-    layout('订单详情', null);
+    layout('订单详情', null, '/orders');
     stores().then(function () { return api('GET', '/orders/' + id); }).then(function (o) {
       (o.events || []).forEach(function (e) { if (e.id && e.id > state.lastEventId) state.lastEventId = e.id; });
       var sub = el('div', {class: 'mall-status-card__sub', id: 'order-sub'});
@@ -905,7 +910,7 @@
 
   // ---- pickup code --------------------------------------------------------------------------------------------------
   function pickupView(id) {
-    layout('提货码', null);
+    layout('提货码', null, '/orders/' + id);
     stores().then(function () { return api('GET', '/orders/' + id); }).then(function (o) {
       var box = el('div', {class: 'mall-pickup', id: 'pickup'});
       view.appendChild(box);

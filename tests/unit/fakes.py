@@ -75,9 +75,9 @@ class FakeOrders:
         if (stored is None or stored.status != from_status or stored.payment_status != UNPAID
                 or stored.fulfilment not in fulfilments):
             return None
-        paid = self.rows[order_id] = stored._replace(status=to_status, payment_status=PAID, expires_at=None,
-                                                     updated_at=now)
-        return paid._replace(lines=None)
+        self.rows[order_id] = stored._replace(status=to_status, payment_status=PAID, expires_at=None, updated_at=now)
+        return SimpleNamespace(id=order_id, fulfilment=stored.fulfilment, location_id=stored.location_id,
+                               member_id=stored.member_id)
 
     def overdue(self, status, now, limit):
         due = sorted((o for o in self.rows.values() if o.status == status and o.expires_at and o.expires_at <= now),

@@ -89,9 +89,10 @@ def test_a_move_on_a_status_changed_since_it_was_read_is_refused():
 def test_payment_moves_an_unpaid_order_once(wired):
     uow = wired(FakeUnitOfWork())
     order = an_order(uow, status=state.PENDING_PAYMENT, expires_at=T0 + timedelta(minutes=15))
-    paid = lifecycle.mark_paid(uow, order.id, actor="provider:x", reason="支付成功")
+    assert lifecycle.mark_paid(uow, order.id, actor="provider:x", reason="支付成功") is True
+    paid = uow.orders.rows[order.id]
     assert (paid.status, paid.payment_status, paid.expires_at) == (state.AWAITING_ACCEPTANCE, PAID, None)
-    assert lifecycle.mark_paid(uow, order.id, actor="provider:x", reason="again") is None
+    assert lifecycle.mark_paid(uow, order.id, actor="provider:x", reason="again") is False
     assert uow.orders.statuses(order.id) == [(state.PENDING_PAYMENT, state.AWAITING_ACCEPTANCE)]
     assert uow.pickup_codes.issued == {order.id: STORE}  # a paid pickup order gets its code
 

@@ -45,6 +45,16 @@ def start_background_jobs(app) -> None:
     with app.app_context():
         app.extensions["storelink_wal_checkpointer"] = start_wal_checkpointer(db.engine)
 
+    from .escalation.service import escalate_overdue
+    from .pickup import deadlines
+
+    config = app.config
+    every = config["STORE_JOBS_SWEEP_SECONDS"]
+    _every(app, every, "escalate unaccepted orders", lambda: escalate_overdue(config["ESCALATE_AFTER_SECONDS"]))
+    _every(app, every, "pickup reminders", deadlines.remind_overdue)
+    _every(app, every, "cancel uncollected pickups",
+           lambda: deadlines.cancel_uncollected(config["PICKUP_CANCEL_AFTER_SECONDS"]))
+
     from .realtime import start_revocation_listener
 
     start_revocation_listener(app)

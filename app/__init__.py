@@ -22,7 +22,9 @@ from .infra.json_provider import OrjsonProvider
 # Models must be imported so metadata (and Alembic) see every table.
 from .accounts import models as _accounts  # noqa: F401
 from .catalog import models as _catalog  # noqa: F401
+from .delivery import models as _delivery  # noqa: F401
 from .devices import models as _devices  # noqa: F401
+from . import escalation as _escalation  # noqa: F401
 from .locations import models as _locations  # noqa: F401
 from .orders import models as _orders  # noqa: F401
 from .payments import models as _payments  # noqa: F401

@@ -87,6 +87,8 @@ def from_environment(**overrides) -> dict:
         "DEMO_DATA": (not production) and os.environ.get("STORELINK_DEMO_DATA", "1") == "1",
         "PAYMENT_TIMEOUT_SECONDS": _int("PAYMENT_TIMEOUT_SECONDS", 15 * 60),
         "EXPIRY_SWEEP_SECONDS": _int("EXPIRY_SWEEP_SECONDS", 30),
+        # SQLite planner statistics refreshed at start and then this often (app/infra/sqlite_stats.py).
+        "SQLITE_ANALYZE_SECONDS": _int("SQLITE_ANALYZE_SECONDS", 3600),
         # What one member's unpaid online orders may hold (app/orders/member_limits.py); 0: no limit.
         "MAX_UNPAID_ORDERS_PER_MEMBER": _int("MAX_UNPAID_ORDERS_PER_MEMBER", 10),
         "MAX_UNPAID_UNITS_PER_MEMBER": _int("MAX_UNPAID_UNITS_PER_MEMBER", 2000),
@@ -97,6 +99,11 @@ def from_environment(**overrides) -> dict:
         "PICKUP_GUESSES_PER_STORE": _int("PICKUP_GUESSES_PER_STORE", 30),
         "PICKUP_GUESS_WINDOW_SECONDS": _int("PICKUP_GUESS_WINDOW_SECONDS", 600),
         "PICKUP_DEADLINE_SECONDS": _int("PICKUP_DEADLINE_SECONDS", 3 * 24 * 3600),
+        # After the reminder, an order still uncollected this long is cancelled and refunded (0: never).
+        "PICKUP_CANCEL_AFTER_SECONDS": _int("PICKUP_CANCEL_AFTER_SECONDS", 24 * 3600),
+        # An order nobody accepts this long is escalated: louder alarm at the store, visible to HQ (0: never).
+        "ESCALATE_AFTER_SECONDS": _int("ESCALATE_AFTER_SECONDS", 10 * 60),
+        "STORE_JOBS_SWEEP_SECONDS": _int("STORE_JOBS_SWEEP_SECONDS", 30),
         # The sandbox provider's shared secret; in production each provider brings its own.
         "SANDBOX_PAYMENT_SECRET": os.environ.get("SANDBOX_PAYMENT_SECRET") or None,
         # Production never registers the sandbox provider unless this is 1 (a staging system).

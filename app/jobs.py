@@ -45,9 +45,24 @@ def start_background_jobs(app) -> None:
     with app.app_context():
         app.extensions["storelink_wal_checkpointer"] = start_wal_checkpointer(db.engine)
 
+    from .escalation.service import escalate_overdue
+    from .pickup import deadlines
+
+    config = app.config
+    every = config["STORE_JOBS_SWEEP_SECONDS"]
+    _every(app, every, "escalate unaccepted orders", lambda: escalate_overdue(config["ESCALATE_AFTER_SECONDS"]))
+    _every(app, every, "pickup reminders", deadlines.remind_overdue)
+    _every(app, every, "cancel uncollected pickups",
+           lambda: deadlines.cancel_uncollected(config["PICKUP_CANCEL_AFTER_SECONDS"]))
+
     from .realtime import start_revocation_listener
 
     start_revocation_listener(app)
+    from .infra.sqlite_stats import refresh_statistics
+
+    with app.app_context():
+        refresh_statistics(db.engine)  # at start: a database restored or grown elsewhere has none
+    _every(app, app.config["SQLITE_ANALYZE_SECONDS"], "SQLite statistics", lambda: refresh_statistics(db.engine))
     sweep = app.config["EXPIRY_SWEEP_SECONDS"]
     _every(app, sweep, "expire unpaid orders", expire_overdue)
     _every(app, 15, "retry refunds", refunds.retry_pending)

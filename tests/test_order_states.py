@@ -37,9 +37,12 @@ def test_store_delivery_flow_ship_then_deliver(app, client, deferred):
     store = order["location_id"]
     clerk = "clerkA" if store == chain.stores["A"] else "clerkB"
     pay(app, client, chain, oid, deferred)
-    for action in ("accept", "ready", "ship"):
+    for action in ("accept", "ready"):
         r = client.post(f"/api/v1/clerk/orders/{oid}/{action}", headers=chain.h(clerk))
         assert r.status_code == 200, r.json
+    courier = {"courier_id": chain.principals["courierA"].id} if clerk == "clerkA" else {}
+    r = client.post(f"/api/v1/clerk/orders/{oid}/ship", json=courier, headers=chain.h(clerk))
+    assert r.status_code == 200, r.json
     assert r.json["status"] == "shipped"
     assert stock_row(app, store, chain.products["RICE"]) == (49, 0)
     if clerk == "clerkA":
@@ -49,33 +52,51 @@ def test_store_delivery_flow_ship_then_deliver(app, client, deferred):
     assert r.status_code == 200 and r.json["status"] == "completed"
 
 
-def test_rejected_paid_delivery_restocks_and_refunds(app, client, deferred):
+def test_rejected_paid_delivery_is_restocked_and_refunded_when_checked_back_in(app, client, deferred):
     chain = build_chain(app, stock={("A", "MILK"): 10})
     oid = place(client, chain, items=[("MILK", 2)], fulfilment="store_delivery", store=None,
                 address={"province": "上海市", "city": "上海市", "district": "徐汇区", "street": "徐家汇街道"}).json["id"]
     pay(app, client, chain, oid, deferred)
-    for action in ("accept", "ready", "ship"):
+    for action in ("accept", "ready"):
         assert client.post(f"/api/v1/clerk/orders/{oid}/{action}", headers=chain.h("clerkA")).status_code == 200
+    assert _ship_to_courier(client, chain, oid).status_code == 200
     assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (8, 0)
     r = client.post(f"/api/v1/courier/deliveries/{oid}/rejected", json={"reason": "客户不在家"}, headers=chain.h("courierA"))
+    assert r.status_code == 200, r.json
+    # The goods are on their way back: nothing restocked or refunded yet.
+    assert (r.json["status"], r.json["payment_status"]) == ("rejected", "paid")
+    assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (8, 0)
+    r = client.post(f"/api/v1/clerk/deliveries/{oid}/check-back", headers=chain.h("clerkA"))
     assert r.status_code == 200, r.json
     assert (r.json["status"], r.json["payment_status"]) == ("rejected", "refunded")
     assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (10, 0)
     kinds = [e["kind"] for e in get_order(client, chain, oid)["events"]]
-    assert "refund" in kinds
+    assert "returned" in kinds and "refund" in kinds
+    again = client.post(f"/api/v1/clerk/deliveries/{oid}/check-back", headers=chain.h("clerkA"))
+    assert (again.status_code, again.json["error"]["code"]) == (409, "nothing_to_check_back")
+    assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (10, 0)
 
 
-def test_rejected_cod_delivery_only_restocks(app, client):
+def test_rejected_cod_delivery_only_restocks_when_checked_back_in(app, client):
     chain = build_chain(app, stock={("A", "MILK"): 10})
     r = place(client, chain, items=[("MILK", 2)], fulfilment="store_delivery", store=None, payment="cod",
               address={"province": "上海市", "city": "上海市", "district": "徐汇区", "street": "徐家汇街道"})
     assert r.status_code == 201 and r.json["status"] == "awaiting_acceptance"
     oid = r.json["id"]
-    for action in ("accept", "ready", "ship"):
+    for action in ("accept", "ready"):
         assert client.post(f"/api/v1/clerk/orders/{oid}/{action}", headers=chain.h("clerkA")).status_code == 200
+    assert _ship_to_courier(client, chain, oid).status_code == 200
     r = client.post(f"/api/v1/courier/deliveries/{oid}/rejected", headers=chain.h("courierA"))
     assert (r.json["status"], r.json["payment_status"]) == ("rejected", "unpaid")
+    assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (8, 0)
+    r = client.post(f"/api/v1/clerk/deliveries/{oid}/check-back", headers=chain.h("clerkA"))
+    assert (r.json["status"], r.json["payment_status"]) == ("rejected", "unpaid")
     assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (10, 0)
+
+
+def _ship_to_courier(client, chain, oid):
+    return client.post(f"/api/v1/clerk/orders/{oid}/ship", json={"courier_id": chain.principals["courierA"].id},
+                       headers=chain.h("clerkA"))
 
 
 def test_illegal_actions_over_the_api_are_refused_and_change_nothing(app, client, deferred):

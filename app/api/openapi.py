@@ -202,9 +202,18 @@ def document() -> dict:
             "/clerk/pickups/verify": {"post": _op("Verify a pickup code: preview, or hand over (confirm) all or some lines; pay-at-store orders are paid here", roles=["clerk"], body=PICKUP_VERIFY, errors=(400, 401, 403, 404, 409, 410, 422, 429))},
             "/payments/{provider}/notify": {"post": _op("Signed asynchronous payment notification", params=({"name": "provider", "in": "path", "required": True, "schema": {"type": "string"}},))},
             "/clerk/orders": {"get": _op("The store's open orders", roles=["clerk", "hq"], params=(_query("after_id", QUERY_ID | {"minimum": 0}), _query("status", {"type": "string"}), _query("store_id", QUERY_ID)))},
-            "/clerk/orders/{order_id}/{action}": {"post": _op("accept / ready / ship", roles=["clerk", "hq"], body=REASON, ok_schema=ORDER, params=(_path_id(), {"name": "action", "in": "path", "required": True, "schema": {"enum": ["accept", "ready", "ship"]}}))},
-            "/courier/deliveries/{order_id}/delivered": {"post": _op("Delivered and signed for", roles=["courier", "clerk", "hq"], body=REASON, ok_schema=ORDER, params=id_param)},
-            "/courier/deliveries/{order_id}/rejected": {"post": _op("Rejected at the door (拒签)", roles=["courier", "clerk", "hq"], body=REASON, ok_schema=ORDER, params=id_param)},
+            "/clerk/orders/{order_id}/{action}": {"post": _op("accept / ready / ship (ship: {carrier, tracking_no} or {courier_id}; neither: the clerk delivers it)", roles=["clerk", "hq"], body={
+                "type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}, "carrier": {"type": "string", "maxLength": 32},
+                                                 "tracking_no": {"type": "string", "maxLength": 64}, "courier_id": {"type": "integer"}}}, ok_schema=ORDER, params=(_path_id(), {"name": "action", "in": "path", "required": True, "schema": {"enum": ["accept", "ready", "ship"]}}))},
+            "/hq/escalations": {"get": _op("Orders escalated for waiting too long to be accepted, still waiting", roles=["hq"])},
+            "/clerk/couriers": {"get": _op("The store's active couriers (for self-delivery)", roles=["clerk"])},
+            "/clerk/deliveries": {"get": _op("Deliveries waiting for 回店校验: COD cash to count, rejected goods to check in", roles=["clerk"])},
+            "/clerk/deliveries/{order_id}/check-back": {"post": _op("回店校验: count COD cash (difference recorded, order paid) or check rejected goods back in (restock, refund a paid order)", roles=["clerk", "hq"], body={
+                "type": "object", "properties": {"cash_counted": {"type": "integer", "minimum": 0, "description": "cents"}}}, ok_schema=ORDER, params=id_param)},
+            "/courier/deliveries": {"get": _op("The courier's own deliveries still out: address, contact, cash to collect", roles=["courier"])},
+            "/courier/deliveries/{order_id}/delivered": {"post": _op("Delivered and signed for (COD: with the cash collected)", roles=["courier", "clerk", "hq"], body={
+                "type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}, "cash_collected": {"type": "integer", "minimum": 0, "description": "cents"}}}, ok_schema=ORDER, params=id_param)},
+            "/courier/deliveries/{order_id}/rejected": {"post": _op("Rejected at the door (拒签): goods come back, restocked and refunded at check-back", roles=["courier", "clerk", "hq"], body=REASON, ok_schema=ORDER, params=id_param)},
             "/clerk/orders/{order_id}/weighings": {
                 "post": _op("Re-weigh fresh goods: each weighed line's difference and settlement choices",
                             roles=["clerk"], body=WEIGHINGS, ok_schema=WEIGHING_STATEMENT, params=id_param),

@@ -18,7 +18,8 @@ from ..extensions import db
 PICKUP_CODE = "pickup_code"      # 提货消息通知: paid (or to pay at the store), the code is ready
 PICKUP_READY = "pickup_ready"    # the store has the goods ready for collection
 SHIPPED = "shipped"              # a delivery left the store or warehouse
-KINDS = (PICKUP_CODE, PICKUP_READY, SHIPPED)
+PICKUP_REMINDER = "pickup_reminder"  # the pickup deadline passed and the goods still wait (app/pickup/deadlines)
+KINDS = (PICKUP_CODE, PICKUP_READY, SHIPPED, PICKUP_REMINDER)
 
 
 class MemberMessage(db.Model):

@@ -11,7 +11,7 @@ from ..infra.unit_of_work import unit_of_work
 from ..locations.models import Location
 from ..orders import state
 from ..orders.models import PICKUP, Order
-from . import PICKUP_CODE, PICKUP_READY, SHIPPED, MemberMessage
+from . import PICKUP_CODE, PICKUP_READY, PICKUP_REMINDER, SHIPPED, MemberMessage
 
 PAGE = 50
 _messages, _orders, _locations = MemberMessage.__table__, Order.__table__, Location.__table__
@@ -23,6 +23,8 @@ def message_kind(event: DomainEvent) -> str | None:
         return None
     if event.name == "order.new":  # paid online, or placed to pay at the store: a pickup code exists
         return PICKUP_CODE
+    if event.name == "pickup.reminder":
+        return PICKUP_REMINDER
     if event.name == "order.status":
         return {state.READY_FOR_PICKUP: PICKUP_READY, state.SHIPPED: SHIPPED}.get(payload.get("status"))
     return None
@@ -37,7 +39,7 @@ def on_event(event: DomainEvent) -> None:
 def record(connection, kind: str, order_id: int) -> None:
     """One message for the order's member unless it already has this one (or the kind does not fit
     the order's method): one INSERT ... SELECT ... ON CONFLICT DO NOTHING."""
-    wants_pickup = kind in (PICKUP_CODE, PICKUP_READY)
+    wants_pickup = kind in (PICKUP_CODE, PICKUP_READY, PICKUP_REMINDER)
     source = select(_orders.c.member_id, _orders.c.id, literal(kind), literal(utcnow())).where(
         _orders.c.id == order_id, _orders.c.member_id.is_not(None),
         (_orders.c.fulfilment == PICKUP) if wants_pickup else (_orders.c.fulfilment != PICKUP),
@@ -51,6 +53,8 @@ def _texts(kind: str, number: str, store: str) -> tuple[str, str, str]:
     """(title, text, where the message leads) for a message of `kind`."""
     if kind == PICKUP_CODE:
         return ("提货消息通知", f"订单 {number} 的提货码已生成,请到{store}出示二维码或提货码取货。", "pickup")
+    if kind == PICKUP_REMINDER:
+        return ("提货提醒", f"订单 {number} 的商品仍在{store}等您提取,已超过提货期限,逾期未取将自动取消并原路退款。", "pickup")
     if kind == PICKUP_READY:
         return ("商品已备好", f"订单 {number} 的商品已在{store}备好,可以到店提货了。", "pickup")
     return ("订单已发货", f"订单 {number} 已由{store}发出,收到后请确认收货。", "order")

@@ -200,8 +200,38 @@ def _close(uow, order: OrderRecord, to_status: str, *, actor: str, reason: str) 
         stock.release(uow, order.location_id, order.line_quantities())
     uow.pickup_codes.void(order.id)
     if closed.payment_status in (PAID, PARTIALLY_REFUNDED):  # partially: after a re-weighing refund
-        closed = _refund_in_full(uow, closed, actor=actor, reason=f"{state.LABELS[to_status]}退款")
+        reason = f"{state.LABELS[to_status]}退款"
+        if any(line.handed_over_qty for line in order.lines):  # partly collected: refund what stays behind
+            closed = _refund_up_to(uow, closed, _remaining_value(order), actor=actor, reason=reason)
+        else:
+            closed = _refund_in_full(uow, closed, actor=actor, reason=reason)
     return _announce(uow, closed, entry)
+
+
+def close(uow, order: OrderRecord, to_status: str, *, actor: str, reason: str) -> OrderRecord:
+    """Close an order inside the caller's unit of work (a job's cancellation): stock released, code
+    voided, the money for goods not handed over refunded, the new status announced."""
+    return _close(uow, order, to_status, actor=actor, reason=reason)
+
+
+def _remaining_value(order: OrderRecord) -> int:
+    return sum(line.unit_price * (line.qty - line.handed_over_qty) for line in order.lines)
+
+
+def _refund_up_to(uow, order: OrderRecord, amount: int, *, actor: str, reason: str) -> OrderRecord:
+    refunded, left = uow.refunds.refund_up_to(order.id, amount, reason=reason)
+    if not refunded:
+        return order
+    after = order._replace(payment_status=REFUNDED if left == 0 else PARTIALLY_REFUNDED)
+    state.save(uow, order, after)
+    state.record(uow, order.id, actor=actor, kind="refund", reason=f"{reason}:原路退回 {refunded / 100:.2f} 元")
+    return after
+
+
+def refund_in_full(uow, order: OrderRecord, *, actor: str, reason: str) -> OrderRecord:
+    """Everything paid for the order refunded, inside the caller's unit of work (rejected goods checked
+    back in); the order as it now is."""
+    return _refund_in_full(uow, order, actor=actor, reason=reason)
 
 
 def _refund_in_full(uow, order: OrderRecord, *, actor: str, reason: str) -> OrderRecord:

@@ -42,6 +42,20 @@ def refund_order_in_full(uow, order_id: int, *, reason: str) -> int:
     return total
 
 
+def refund_order_up_to(uow, order_id: int, amount: int, *, reason: str) -> tuple[int, int]:
+    """Refund `amount` (at most what is unrefunded) across the order's successful payments, oldest first.
+    Returns (cents refunded, cents still unrefunded after it)."""
+    total, left = 0, 0
+    for payment in uow.payments.succeeded_for_order(order_id):
+        refundable = refundable_amount(uow, payment)
+        part = min(amount - total, refundable)
+        if part > 0:
+            refund_payment(uow, payment, part, reason=reason)
+            total += part
+        left += refundable - max(part, 0)
+    return total, left
+
+
 class OrderRefunds:
     """The refund port the orders package uses (as `uow.refunds`): orders never import payments."""
 
@@ -53,6 +67,10 @@ class OrderRefunds:
     def refund_in_full(self, order_id: int, *, reason: str) -> int:
         """Refund everything paid for the order, in the unit of work; the cents refunded."""
         return refund_order_in_full(self._uow, order_id, reason=reason)
+
+    def refund_up_to(self, order_id: int, amount: int, *, reason: str) -> tuple[int, int]:
+        """Refund at most `amount` of what was paid (goods partly handed over); (refunded, still unrefunded)."""
+        return refund_order_up_to(self._uow, order_id, amount, reason=reason)
 
 
 def execute(refund_id: int) -> bool:

@@ -1,7 +1,12 @@
 """Socket.IO adapters: authenticate connections and push committed domain events to the right rooms.
 
-/clerk: one room per store, so clerks see their store's new orders live.
+/clerk: one room per store, so clerks see their store's new orders live; HQ staff join the `hq` room
+        (escalated orders of every store).
 /member: one room per member, so shoppers see their own orders move.
+
+Every push carries `event_id`, the id of the order-history entry it announces. A client that connects
+with auth {"token", "last_event_id": N} is first sent what it missed after N (catchup.missed_events),
+and only then joins its room for live pushes.
 """
 from __future__ import annotations
 
@@ -14,7 +19,8 @@ from flask_socketio import Namespace, join_room
 from ..accounts.revocation import require_current
 from ..errors import DomainError
 from ..events import DomainEvent, subscribe
-from ..extensions import socketio
+from ..extensions import db, socketio
+from . import catchup
 
 CLERK_NS, MEMBER_NS = "/clerk", "/member"
 HQ_ROOM = "hq"
@@ -47,15 +53,54 @@ def _principal(auth):
         return None
 
 
+def _last_event_id(auth) -> int | None:
+    value = auth.get("last_event_id") if isinstance(auth, dict) else None
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2 ** 63:
+        return value
+    return None  # absent or malformed: no catch-up, live pushes only
+
+
+def _join(room: str, auth, namespace: str, **scope) -> None:
+    """Join `room` now, or, for a reconnecting client, after sending what it missed."""
+    after = _last_event_id(auth)
+    if after is None:
+        join_room(room)
+        return
+    app, sid = current_app._get_current_object(), request.sid
+    # Not inside the connect handler: the client only accepts events once the connection is confirmed,
+    # which happens when the handler returns.
+    socketio.start_background_task(_replay_then_join, app, sid, namespace, room, after, scope)
+
+
+def _replay_then_join(app, sid: str, namespace: str, room: str, after: int, scope: dict) -> None:
+    with app.app_context():
+        try:
+            last = _replay(sid, namespace, after, scope)
+            socketio.server.enter_room(sid, room, namespace=namespace)
+            # Entries committed between the replay and joining the room: sent too (duplicates are
+            # possible and carry the same event_id; clients drop ids they have seen).
+            _replay(sid, namespace, last, scope)
+        finally:
+            db.session.remove()
+
+
+def _replay(sid: str, namespace: str, after: int, scope: dict) -> int:
+    with db.engine.connect() as connection:
+        pushes = catchup.missed_events(connection, after_id=after, **scope)
+    for name, payload in pushes:
+        socketio.emit(name, payload, namespace=namespace, to=sid)
+    return max([after] + [payload["event_id"] for _, payload in pushes])
+
+
 class ClerkNamespace(Namespace):
     def on_connect(self, auth=None):
         who = _principal(auth)
         if who is None or who.role not in ("clerk", "courier", "hq") or (who.store_id is None and not who.is_hq):
             return False  # refused: Socket.IO tells the client the connection was rejected
         if who.store_id is not None:
-            join_room(store_room(who.store_id))
+            _join(store_room(who.store_id), auth, CLERK_NS, location_id=who.store_id)
         if who.is_hq:
-            join_room(HQ_ROOM)  # chain-wide notices (print failures)
+            join_room(HQ_ROOM)  # chain-wide notices (print failures, escalated orders)
         join_room(account_room(who.kind, who.id))
         return True
 
@@ -65,7 +110,7 @@ class MemberNamespace(Namespace):
         who = _principal(auth)
         if who is None or not who.is_member:
             return False
-        join_room(member_room(who.id))
+        _join(member_room(who.id), auth, MEMBER_NS, member_id=who.id)
         join_room(account_room(who.kind, who.id))
         return True
 
@@ -126,6 +171,9 @@ def push(event: DomainEvent) -> None:
         socketio.emit("order.status", payload, namespace=CLERK_NS, to=store_room(payload["location_id"]))
         if payload.get("member_id"):
             socketio.emit("order.status", payload, namespace=MEMBER_NS, to=member_room(payload["member_id"]))
+    elif event.name == "order.escalated":
+        socketio.emit("order.escalated", payload, namespace=CLERK_NS, to=store_room(payload["location_id"]))
+        socketio.emit("order.escalated", payload, namespace=CLERK_NS, to=HQ_ROOM)
 
 
 _registered_on = None

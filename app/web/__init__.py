@@ -52,6 +52,18 @@ def pickup_page(order_id: int):
     return render_page("mall")
 
 
+@bp.get("/clerk")
+def clerk_centre():
+    """店员中心 (clerk centre); HQ staff get the escalations of every store there."""
+    return render_page("clerk")
+
+
+@bp.get("/courier")
+def courier_page():
+    """配送员: the courier's own deliveries."""
+    return render_page("courier")
+
+
 @bp.get("/hq")
 def hq():
     return render_page("hq")

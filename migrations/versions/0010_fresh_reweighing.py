@@ -5,8 +5,8 @@ and may be goods added to make up another line (adjusts_line_id); products carry
 offline item code and weighing tolerance; stores their waive limit; payments their purpose (the order,
 or a top-up); line_weighings records each weighing and how its difference was settled.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-11-22 09:40:00
 
 """
@@ -14,8 +14,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0008'
-down_revision = '0007'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

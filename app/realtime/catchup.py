@@ -1,0 +1,66 @@
+"""What a reconnecting Socket.IO client missed: the pushes of the order-history entries after the last
+`event_id` it saw, rebuilt from the history itself (the history is the source of every push).
+
+Ids of history entries grow with insertion, and on SQLite (one writer at a time) with commit order too.
+On PostgreSQL two transactions may commit out of id order: entry 10 can become visible after entry 11
+was pushed. So the replay also re-sends the entries written in the few seconds before the client's last
+one (LOOKBACK); clients drop event ids they have already seen.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import or_, select
+
+from ..orders import state
+from ..orders.models import Order, OrderEvent
+
+LOOKBACK = timedelta(seconds=5)
+MAX_REPLAY = 500
+
+_e, _o = OrderEvent.__table__, Order.__table__
+
+
+def missed_events(connection, *, after_id: int, location_id: int | None = None, member_id: int | None = None,
+                  limit: int = MAX_REPLAY) -> list[tuple[str, dict]]:
+    """[(event name, payload)] for the store's (or the member's) history entries after `after_id`,
+    oldest first, in the shapes the live pushes have (plus "replayed": true)."""
+    since = connection.execute(select(_e.c.at).where(_e.c.id == after_id)).scalar()
+    newer = _e.c.id > after_id
+    if since is not None:
+        newer = or_(newer, _e.c.at >= since - LOOKBACK)
+    query = (select(_e.c.id, _e.c.order_id, _e.c.kind, _e.c.from_status, _e.c.to_status, _o.c.location_id,
+                    _o.c.member_id, _o.c.payment_status)
+             .join(_o, _o.c.id == _e.c.order_id).where(newer).order_by(_e.c.id).limit(limit))
+    if location_id is not None:
+        query = query.where(_o.c.location_id == location_id)
+    if member_id is not None:
+        query = query.where(_o.c.member_id == member_id)
+    pushes = []
+    for row in connection.execute(query):
+        pushes.extend(_pushes_of(row, for_store=location_id is not None))
+    return pushes
+
+
+def _pushes_of(row, *, for_store: bool) -> list[tuple[str, dict]]:
+    common = {"order_id": row.order_id, "location_id": row.location_id, "member_id": row.member_id,
+              "event_id": row.id, "replayed": True}
+    if row.kind == "escalated":
+        return [("order.escalated", {**common, "status": state.AWAITING_ACCEPTANCE})] if for_store else []
+    if row.kind == "partial_pickup":
+        return [("order.status", {**common, "status": state.READY_FOR_PICKUP, "payment_status": row.payment_status,
+                                  "pickup": "partial"})]
+    if row.to_status is None or row.to_status == state.PENDING_PAYMENT:
+        return []  # refunds and notes are not pushed; an unpaid order is not the store's business yet
+    pushes = []
+    if for_store and row.to_status == state.AWAITING_ACCEPTANCE:
+        pushes.append(("order.new", common))
+    pushes.append(("order.status", {**common, "status": row.to_status, "payment_status": row.payment_status}))
+    return pushes
+
+
+def latest_event_id(connection, *, location_id: int) -> int:
+    """The newest history entry of the store's orders (where a fresh screen starts counting)."""
+    return connection.execute(
+        select(_e.c.id).join(_o, _o.c.id == _e.c.order_id).where(_o.c.location_id == location_id)
+        .order_by(_e.c.id.desc()).limit(1)).scalar() or 0

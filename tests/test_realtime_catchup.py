@@ -1,0 +1,139 @@
+"""Pushes carry event_id; a clerk reconnecting with last_event_id is sent what it missed first. Real server
+(gevent), real python-socketio client, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+import requests
+import socketio
+
+from .live_server import LiveServer
+from .test_live_server import _fresh_postgres_database, _order, _pay_through_sandbox
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def server(request, tmp_path_factory):
+    url = _fresh_postgres_database() if request.param == "postgresql" else None
+    live = LiveServer(tmp_path_factory.mktemp("catchup"), database_url=url).start()
+    yield live
+    live.stop()
+
+
+class Screen:
+    """A clerk (or member) screen: a python-socketio client that records what it receives."""
+
+    def __init__(self, server, namespace, token, last_event_id=None):
+        self.client = socketio.Client(reconnection=False)
+        self.received: list[tuple[str, dict]] = []
+        self.changed = threading.Condition()
+        for name in ("order.new", "order.status"):
+            self.client.on(name, lambda data, name=name: self._got(name, data), namespace=namespace)
+        auth = {"token": token}
+        if last_event_id is not None:
+            auth["last_event_id"] = last_event_id
+        self.client.connect(server.url, namespaces=[namespace], auth=auth, transports=["websocket"], wait_timeout=10)
+
+    def _got(self, name, data):
+        with self.changed:
+            self.received.append((name, data))
+            self.changed.notify_all()
+
+    def wait_for(self, predicate, timeout=10):
+        deadline = time.monotonic() + timeout
+        with self.changed:
+            while not any(predicate(name, data) for name, data in self.received):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"not received; got {self.received}")
+                self.changed.wait(left)
+        return next(data for name, data in self.received if predicate(name, data))
+
+    def close(self):
+        self.client.disconnect()
+
+
+def _new(order_id):
+    return lambda name, data: name == "order.new" and data["order_id"] == order_id
+
+
+def test_live_push_carries_the_history_entry_id(server):
+    member, clerk = server.login(phone="13800000001"), server.login(username="clerk1")
+    screen = Screen(server, "/clerk", clerk)
+    try:
+        order_id = _order(server, member, "DRK-003").json()["id"]
+        order = _pay_through_sandbox(server, member, order_id)
+        pushed = screen.wait_for(_new(order_id))
+        paid_entry = next(e for e in requests.get(f"{server.url}/api/v1/orders/{order_id}", timeout=10,
+                                                  headers={"Authorization": f"Bearer {clerk}"}).json()["events"]
+                          if e["to"] == "awaiting_acceptance")
+        assert order["status"] == "awaiting_acceptance"
+        assert isinstance(pushed["event_id"], int) and pushed["event_id"] > 0
+        assert "replayed" not in pushed
+        status = screen.wait_for(lambda n, d: n == "order.status" and d["order_id"] == order_id)
+        assert status["event_id"] == pushed["event_id"] and status["status"] == paid_entry["to"]
+    finally:
+        screen.close()
+
+
+def test_reconnecting_clerk_catches_up_on_an_old_order_paid_while_it_was_away(server):
+    member, clerk = server.login(phone="13800000001"), server.login(username="clerk1")
+    old_id = _order(server, member, "DRK-003").json()["id"]  # placed first, paid last
+    screen = Screen(server, "/clerk", clerk)
+    try:
+        newer_id = _order(server, member, "DRK-003").json()["id"]
+        _pay_through_sandbox(server, member, newer_id)
+        last_seen = screen.wait_for(_new(newer_id))["event_id"]
+    finally:
+        screen.close()  # the connection drops
+
+    _pay_through_sandbox(server, member, old_id)  # an order with a LOWER id is paid while the clerk is away
+    # What today's after_id (an order id) would miss: old_id < newer_id.
+    assert old_id < newer_id
+
+    back = Screen(server, "/clerk", clerk, last_event_id=last_seen)
+    try:
+        replayed = back.wait_for(_new(old_id))
+        assert replayed["replayed"] is True and replayed["event_id"] > last_seen
+        # And live pushes follow.
+        live_id = _order(server, member, "DRK-003").json()["id"]
+        _pay_through_sandbox(server, member, live_id)
+        live = back.wait_for(_new(live_id))
+        assert live["event_id"] > replayed["event_id"] and "replayed" not in live
+    finally:
+        back.close()
+
+
+def test_a_clerk_of_another_store_is_not_replayed_this_stores_orders(server):
+    member, other = server.login(phone="13800000001"), server.login(username="clerk2")
+    order_id = _order(server, member, "DRK-003").json()["id"]
+    _pay_through_sandbox(server, member, order_id)
+    screen = Screen(server, "/clerk", other, last_event_id=0)
+    try:
+        time.sleep(1)
+        assert not any(d["order_id"] == order_id for _, d in screen.received)
+    finally:
+        screen.close()
+
+
+def test_member_reconnecting_catches_up_on_its_own_order(server):
+    member = server.login(phone="13800000001")
+    clerk = server.login(username="clerk1")
+    order_id = _order(server, member, "DRK-003").json()["id"]
+    _pay_through_sandbox(server, member, order_id)
+    events = requests.get(f"{server.url}/api/v1/orders/{order_id}", headers={"Authorization": f"Bearer {member}"},
+                          timeout=10).json()
+    assert events["status"] == "awaiting_acceptance"
+    latest = requests.get(f"{server.url}/api/v1/clerk/orders", headers={"Authorization": f"Bearer {clerk}"},
+                          timeout=10).json()["last_event_id"]
+    accepted = requests.post(f"{server.url}/api/v1/clerk/orders/{order_id}/accept",
+                             headers={"Authorization": f"Bearer {clerk}"}, timeout=10)
+    assert accepted.status_code == 200
+    screen = Screen(server, "/member", member, last_event_id=latest)
+    try:
+        got = screen.wait_for(lambda n, d: n == "order.status" and d["order_id"] == order_id and d["status"] == "accepted")
+        assert got["replayed"] is True and got["event_id"] > latest
+        assert not any(name == "order.new" for name, _ in screen.received)  # members get statuses only
+    finally:
+        screen.close()

@@ -23,6 +23,7 @@ from ..orders.models import COD, PAID, PICKUP, UNPAID, Order
 from ..orders.records import OrderRecord
 from ..payments.models import SUCCEEDED, Payment
 from ..stock import service as stock
+from ..weighing.gate import amount_due as weighing_amount_due, ensure_settled as ensure_weighings_settled
 from .models import CARRIER, DELIVERED, OUT, REJECTED, RETURNED, SETTLED, STAFF, DeliveryNote
 
 MAX_CENTS = 100_000_000
@@ -36,6 +37,7 @@ def ship(order_id: int, who: Principal, *, carrier: str = "", tracking_no: str =
         if order.fulfilment == PICKUP:
             raise IllegalTransition("自提订单不能发货", details={"from": order.status, "to": state.SHIPPED})
         state.ensure_legal(order.status, state.SHIPPED, order.fulfilment)
+        ensure_weighings_settled(uow.connection, order.id)  # re-weighed fresh goods: differences settled first
         if carrier or tracking_no:
             if not (carrier and tracking_no) or courier_id is not None:
                 raise ValidationFailed("快递发货需要 carrier 和 tracking_no(或改为指派配送员 courier_id)",
@@ -46,7 +48,8 @@ def ship(order_id: int, who: Principal, *, carrier: str = "", tracking_no: str =
             mode, how = STAFF, f"门店自配送:{courier.name or courier.username}"
         shipped, entry = state.transition(uow, order, state.SHIPPED, actor=who.actor, reason=how)
         stock.hand_over(uow, order.location_id, order.line_quantities())
-        cod = order.total if order.payment_method == COD and order.payment_status == UNPAID else 0
+        # Cash on delivery collects the amount due: the total as re-weighing settled it.
+        cod = weighing_amount_due(uow.connection, order) if order.payment_method == COD and order.payment_status == UNPAID else 0
         note = DeliveryNote(order_id=order.id, store_id=order.location_id, mode=mode, carrier=carrier,
                             tracking_no=tracking_no, courier_id=courier.id if courier else None, status=OUT,
                             cod_amount=cod, shipped_at=utcnow(), shipped_by=who.id)

@@ -1,6 +1,7 @@
 """The JSON API under /api/v1: thin adapters from HTTP to the domain modules."""
 from __future__ import annotations
 
+import errno
 from functools import wraps
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -116,9 +117,11 @@ def require(*roles: str):
 
 def optional_int_arg(name: str, *, minimum: int = 0, maximum: int = 1_000_000_000) -> int | None:
     raw = request.args.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return None
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+    # An empty value is refused like any other non-number (the OpenAPI document says integer); only
+    # ASCII digits count ("²".isdigit() is true, and int() refuses it).
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19) or not minimum <= int(raw) <= maximum:
         raise ValidationFailed(f"查询参数 {name} 必须是 {minimum} 到 {maximum} 的整数", code="invalid_query")
     return int(raw)
 
@@ -135,15 +138,48 @@ def register_error_handlers(app) -> None:
     def _http_error(exc: HTTPException):
         if request.path.startswith("/api/"):
             code = (exc.name or "error").lower().replace(" ", "_")
-            return error_response(exc.code or 400, code, exc.description or exc.name)
+            response, status = error_response(exc.code or 400, code, exc.description or exc.name)
+            for name, value in exc.get_headers():  # 405's Allow (RFC 9110 §15.5.6), 401's WWW-Authenticate
+                if name.lower() != "content-type":
+                    response.headers[name] = value
+            return response, status
         return exc
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
+        if storage_full(exc):  # nothing was written (the transaction rolled back); try again later
+            current_app.logger.error("storage full on %s %s: %s", request.method, request.path, exc)
+            response, status = error_response(503, "storage_full", "服务器存储空间不足,请稍后再试")
+            response.headers["Retry-After"] = "60"
+            return response, status
         current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if request.path.startswith("/api/"):
             return error_response(500, "internal_error", "服务器内部错误")
         return "服务器内部错误", 500
+
+
+SQLITE_FULL = 13  # "database or disk is full"
+POSTGRES_DISK_FULL = "53100"  # disk_full; 53xxx are "insufficient resources"
+
+
+def storage_full(exc: BaseException) -> bool:
+    """Whether the database refused a write for want of space (SQLite's SQLITE_FULL, PostgreSQL's
+    disk_full), or the server's own disk is full (ENOSPC)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        original = getattr(exc, "orig", None)
+        for candidate in (exc, original):
+            if candidate is None:
+                continue
+            if getattr(candidate, "sqlite_errorcode", None) == SQLITE_FULL:
+                return True
+            if getattr(candidate, "sqlstate", None) == POSTGRES_DISK_FULL:
+                return True
+            if isinstance(candidate, OSError) and candidate.errno == errno.ENOSPC:
+                return True
+        exc = exc.__cause__ or exc.__context__
+    return False
 
 
 from . import auth, catalog, devices, hq, member, orders, payments, pickup, regions, staff, openapi  # noqa: E402,F401  (routes register on bp)

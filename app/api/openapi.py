@@ -21,8 +21,14 @@ def _op(summary, *, roles=None, body=None, ok=200, ok_schema=None, errors=(400, 
     return op
 
 
+ROW_ID = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}  # app/ids.py
+QUERY_ID = {"type": "integer", "minimum": 1, "maximum": 1_000_000_000}  # api.optional_int_arg
+NON_BLANK = "\\S"  # (unanchored) at least one character that is not white space
+
+
 def _path_id(name="order_id"):
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "integer"}}
+    # 0 and beyond are routed (no row has them: 404); negative numbers match no route.
+    return {"name": name, "in": "path", "required": True, "schema": ROW_ID | {"minimum": 0}}
 
 
 def _query(name, schema):
@@ -31,19 +37,25 @@ def _query(name, schema):
 
 ADDRESS = {
     "type": "object", "required": ["province", "city", "district", "street"],
-    "properties": {k: {"type": "string", "maxLength": 64} for k in ("province", "city", "district", "street")}
-    | {"detail": {"type": "string", "maxLength": 200}, "lat": {"type": "number"}, "lng": {"type": "number"}},
+    "properties": {k: {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NON_BLANK}
+                   for k in ("province", "city", "district", "street")}
+    | {"detail": {"type": "string", "maxLength": 200}, "lat": {"type": "number", "minimum": -90, "maximum": 90},
+       "lng": {"type": "number", "minimum": -180, "maximum": 180}},
+    "dependentRequired": {"lat": ["lng"], "lng": ["lat"]},
+    "description": "province / city / district must be national divisions (GET /regions); others are refused with 422",
 }
 ITEMS = {"type": "array", "minItems": 1, "maxItems": 50, "items": {
     "type": "object", "required": ["sku", "qty"],
-    "properties": {"sku": {"type": "string"}, "qty": {"type": "integer", "minimum": 1, "maximum": 999}}}}
+    "properties": {"sku": {"type": "string", "minLength": 1, "maxLength": 32},
+                   "qty": {"type": "integer", "minimum": 1, "maximum": 999}}},
+    "description": "a SKU may appear more than once; its quantities together must not exceed 999"}
 ORDER_REQUEST = {
     "type": "object", "required": ["items", "fulfilment"],
     "properties": {
         "items": ITEMS, "fulfilment": {"enum": ["pickup", "store_delivery", "express"]},
-        "payment": {"enum": ["online", "cod", "at_store"], "default": "online"}, "store_id": {"type": "integer"},
-        "address": ADDRESS, "contact_name": {"type": "string"}, "contact_phone": {"type": "string"},
-        "note": {"type": "string"},
+        "payment": {"enum": ["online", "cod", "at_store"], "default": "online"}, "store_id": ROW_ID,
+        "address": ADDRESS, "contact_name": {"type": "string", "maxLength": 50},
+        "contact_phone": {"type": "string", "maxLength": 50}, "note": {"type": "string", "maxLength": 200},
         "accept_method_change": {"type": "boolean", "default": True,
                                  "description": "false: answer 409 fulfilment_changed instead of switching a store delivery to express"},
     },
@@ -52,7 +64,8 @@ ORDER = {"$ref": "#/components/schemas/Order"}
 PICKUP_VERIFY = {
     "type": "object", "required": ["code"],
     "properties": {
-        "code": {"type": "string", "maxLength": 512, "description": "the scanned QR payload or the 12-digit typed code"},
+        "code": {"type": "string", "minLength": 1, "maxLength": 512, "pattern": NON_BLANK,
+                 "description": "the scanned QR payload or the 12-digit typed code"},
         "confirm": {"type": "boolean", "default": False, "description": "false: preview; true: hand over"},
         "lines": {"type": "array", "maxItems": 50, "description": "partial pickup: lines and quantities handed over now (default: all remaining)",
                   "items": {"type": "object", "required": ["line_id", "qty"], "properties": {
@@ -77,15 +90,15 @@ DEVICE_PATHS = {
     "/hq/devices": {
         "post": _op("Register a hardware bridge for a store; its token is in this answer only", roles=["hq"], ok=201,
                     body={"type": "object", "required": ["store_id", "name"], "properties": {
-                        "store_id": {"type": "integer"}, "name": {"type": "string", "maxLength": 50}}},
+                        "store_id": ROW_ID, "name": {"type": "string", "minLength": 1, "maxLength": 50, "pattern": NON_BLANK}}},
                     ok_schema={"type": "object", "properties": {"device": DEVICE, "token": {"type": "string"}}}),
         "get": _op("Every bridge, online or not, with its scale and printers", roles=["hq"],
-                   params=(_query("store_id", {"type": "integer"}),)),
+                   params=(_query("store_id", QUERY_ID),)),
     },
     "/hq/devices/{device_id}/revoke": {"post": _op("Revoke a bridge's token; its open connection is cut at once",
                                                    roles=["hq"], params=(_path_id("device_id"),))},
     "/hq/print-jobs": {"get": _op("Recent print jobs of the chain (or a store)", roles=["hq"],
-                                  params=(_query("store_id", {"type": "integer"}), JOB_STATUS_QUERY))},
+                                  params=(_query("store_id", QUERY_ID), JOB_STATUS_QUERY))},
     "/clerk/devices": {"get": _op("The store's bridges", roles=["clerk", "hq"])},
     "/clerk/print-jobs": {"get": _op("The store's recent print jobs", roles=["clerk", "hq"], params=(JOB_STATUS_QUERY,))},
     "/clerk/orders/{order_id}/print": {"post": _op(
@@ -111,17 +124,24 @@ def document() -> dict:
             "/auth/login": {"post": _op("Log in with phone (member) or username (staff); 429 with Retry-After when throttled",
                                         errors=(400, 401, 403, 404, 409, 422, 429), body={
                 "type": "object", "required": ["password"],
-                "properties": {"phone": {"type": "string"}, "username": {"type": "string"}, "password": {"type": "string"}}})},
+                "oneOf": [{"required": ["phone"]}, {"required": ["username"]}],
+                "properties": {"phone": {"type": "string", "minLength": 1, "maxLength": 50},
+                               "username": {"type": "string", "minLength": 1, "maxLength": 50},
+                               "password": {"type": "string", "minLength": 1, "maxLength": 200}}})},
             "/auth/register": {"post": _op("Register a member with a mobile number; answers like login", ok=201, body={
                 "type": "object", "required": ["phone", "password"],
                 "properties": {"phone": {"type": "string", "pattern": "^1[3-9][0-9]{9}$"},
-                               "password": {"type": "string", "minLength": 8, "maxLength": 128},
+                               "password": {"type": "string", "minLength": 8, "maxLength": 128,
+                                            "allOf": [{"pattern": "[A-Za-z]"}, {"pattern": "[0-9]"}],
+                                            "description": "letters and digits"},
                                "name": {"type": "string", "maxLength": 50}}})},
             "/regions": {"get": _op("Administrative divisions one level below parent (provinces without it)",
-                                    params=(_query("parent", {"type": "string", "pattern": "^[0-9]{1,12}$"}),))},
+                                    params=(_query("parent", {"type": "string", "pattern": "^([0-9]{1,12})?$"}),))},
             "/stores/pickup-options": {"post": _op("Stores to collect the cart from, nearest first, with stock", body={
                 "type": "object", "required": ["items"],
-                "properties": {"items": ITEMS, "lat": {"type": "number"}, "lng": {"type": "number"}}})},
+                "dependentRequired": {"lat": ["lng"], "lng": ["lat"]},
+                "properties": {"items": ITEMS, "lat": {"type": "number", "minimum": -90, "maximum": 90},
+                               "lng": {"type": "number", "minimum": -180, "maximum": 180}}})},
             "/orders/quote": {"post": _op("What placing would do: location, routing reason, fee, method change",
                                           roles=["member"], body=ORDER_REQUEST)},
             "/orders/{order_id}/confirm-receipt": {"post": _op("确认收货 of a shipped, paid delivery", roles=["member"],
@@ -129,12 +149,15 @@ def document() -> dict:
             "/me/addresses": {"get": _op("The member's saved addresses", roles=["member"]),
                               "post": _op("Save an address (validated against the divisions)", roles=["member"], ok=201, body={
                                   "type": "object", "required": ["address", "contact_name", "contact_phone"],
-                                  "properties": {"address": ADDRESS, "contact_name": {"type": "string"},
-                                                 "contact_phone": {"type": "string"}}})},
+                                  "properties": {"address": ADDRESS | {"required": [*ADDRESS["required"], "detail"],
+                                                                       "properties": ADDRESS["properties"] | {"detail": {
+                                                                           "type": "string", "minLength": 1, "maxLength": 200, "pattern": NON_BLANK}}},
+                                                 "contact_name": {"type": "string", "minLength": 1, "maxLength": 50, "pattern": NON_BLANK},
+                                                 "contact_phone": {"type": "string", "pattern": "^\\s*1[3-9][0-9]{9}\\s*$"}}})},
             "/me/addresses/{address_id}": {"delete": _op("Delete a saved address", roles=["member"], ok=204,
                                                          params=(_path_id("address_id"),))},
             "/me/messages": {"get": _op("The member's message centre, newest first", roles=["member"],
-                                        params=(_query("before_id", {"type": "integer"}),))},
+                                        params=(_query("before_id", QUERY_ID),))},
             "/me/messages/{message_id}/read": {"post": _op("Mark a message read", roles=["member"],
                                                            params=(_path_id("message_id"),))},
             "/me/messages/read-all": {"post": _op("Mark every message read", roles=["member"])},
@@ -146,7 +169,7 @@ def document() -> dict:
                                "new_password": {"type": "string", "minLength": 8, "maxLength": 200}}})},
             "/hq/staff/{staff_id}/deactivate": {"post": _op("Take a staff account out of service: its tokens are refused, its sockets closed",
                                                             roles=["hq"], params=(_path_id("staff_id"),))},
-            "/products": {"get": _op("Catalogue with available stock", params=(_query("location_id", {"type": "integer"}), _query("category", {"type": "string"})))},
+            "/products": {"get": _op("Catalogue with available stock", params=(_query("location_id", QUERY_ID), _query("category", {"type": "string"})))},
             "/stores": {"get": _op("Stores and warehouses", params=(_query("kind", {"enum": ["store", "warehouse"]}),))},
             "/stores/match": {"post": _op("Address → delivering store and reason", body={
                 "type": "object", "required": ["address"], "properties": {"address": ADDRESS, "items": ITEMS}})},
@@ -154,7 +177,7 @@ def document() -> dict:
                 "post": _op("Place an order (Idempotency-Key header honoured)", roles=["member"], body=ORDER_REQUEST,
                             ok=201, ok_schema=ORDER, params=({"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string", "maxLength": 100}},)),
                 "get": _op("List orders visible to the caller", roles=["member", "clerk", "courier", "hq"],
-                           params=(_query("limit", {"type": "integer"}), _query("before_id", {"type": "integer"}), _query("status", {"type": "string"}))),
+                           params=(_query("limit", {"type": "integer", "minimum": 1, "maximum": 100}), _query("before_id", QUERY_ID), _query("status", {"type": "string"}))),
             },
             "/orders/{order_id}": {"get": _op("Order detail with its event history", roles=["member", "clerk", "courier", "hq"], ok_schema=ORDER, params=id_param)},
             "/orders/{order_id}/pay": {"post": _op("Start a payment; returns the provider's pay URL (503 payment_unavailable when no provider is configured)", roles=["member"], params=id_param, errors=(400, 401, 403, 404, 409, 422, 503))},
@@ -163,13 +186,14 @@ def document() -> dict:
                                                           "responses": {"200": {"description": "PNG image", "content": {"image/png": {}}}, **{str(s): {"description": "error", "content": {"application/json": {"schema": ERROR}}} for s in (401, 403, 404, 409)}}}},
             "/clerk/pickups/verify": {"post": _op("Verify a pickup code: preview, or hand over (confirm) all or some lines; pay-at-store orders are paid here", roles=["clerk"], body=PICKUP_VERIFY, errors=(400, 401, 403, 404, 409, 410, 422, 429))},
             "/payments/{provider}/notify": {"post": _op("Signed asynchronous payment notification", params=({"name": "provider", "in": "path", "required": True, "schema": {"type": "string"}},))},
-            "/clerk/orders": {"get": _op("The store's open orders", roles=["clerk", "hq"], params=(_query("after_id", {"type": "integer"}), _query("status", {"type": "string"})))},
+            "/clerk/orders": {"get": _op("The store's open orders", roles=["clerk", "hq"], params=(_query("after_id", QUERY_ID | {"minimum": 0}), _query("status", {"type": "string"}), _query("store_id", QUERY_ID)))},
             "/clerk/orders/{order_id}/{action}": {"post": _op("accept / ready / ship", roles=["clerk", "hq"], body=REASON, ok_schema=ORDER, params=(_path_id(), {"name": "action", "in": "path", "required": True, "schema": {"enum": ["accept", "ready", "ship"]}}))},
             "/courier/deliveries/{order_id}/delivered": {"post": _op("Delivered and signed for", roles=["courier", "clerk", "hq"], body=REASON, ok_schema=ORDER, params=id_param)},
             "/courier/deliveries/{order_id}/rejected": {"post": _op("Rejected at the door (拒签)", roles=["courier", "clerk", "hq"], body=REASON, ok_schema=ORDER, params=id_param)},
             "/hq/stock": {"post": _op("Set or adjust on-hand stock", roles=["hq"], body={
                 "type": "object", "required": ["location_id", "sku"],
-                "properties": {"location_id": {"type": "integer"}, "sku": {"type": "string"}, "on_hand": {"type": "integer"}, "delta": {"type": "integer"}}})},
+                "oneOf": [{"required": ["on_hand"]}, {"required": ["delta"]}],
+                "properties": {"location_id": ROW_ID, "sku": {"type": "string"}, "on_hand": {"type": "integer"}, "delta": {"type": "integer"}}})},
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

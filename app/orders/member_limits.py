@@ -9,13 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, func, literal_column, select
-
-from ..accounts.models import Member
 from ..errors import Conflict
-from ..infra.fastsql import FastStatement
-from . import state
-from .models import Order, OrderLine
 
 
 @dataclass(frozen=True)
@@ -28,30 +22,14 @@ class MemberLimits:
         return cls(config["MAX_UNPAID_ORDERS_PER_MEMBER"], config["MAX_UNPAID_UNITS_PER_MEMBER"])
 
 
-_orders, _lines, _members = Order.__table__, OrderLine.__table__, Member.__table__
-_unpaid = (select(_orders.c.id).where(_orders.c.member_id == _members.c.id,
-                                      _orders.c.status == literal_column(f"'{state.PENDING_PAYMENT}'"))
-           .limit(bindparam("cap")).correlate(_members))
-# Locking the member's row serialises their placements on PostgreSQL. The count is a statement of
-# its own: under READ COMMITTED a statement that waited for a lock still reads its first snapshot.
-_LOCK_MEMBER = FastStatement(select(_members.c.id).where(_members.c.id == bindparam("member")).with_for_update())
-_OPEN_UNPAID = FastStatement(
-    select(
-        select(func.count()).select_from(_unpaid.subquery()).scalar_subquery().label("orders"),
-        select(func.coalesce(func.sum(_lines.c.qty), 0)).where(_lines.c.order_id.in_(_unpaid)).scalar_subquery()
-        .label("units"),
-    ).where(_members.c.id == bindparam("member"))
-)
-
-
-def check(connection, member_id: int, new_units: int, limits: MemberLimits) -> None:
-    """Refuses (409) an unpaid online order that would exceed the member's limits."""
+def check(uow, member_id: int, new_units: int, limits: MemberLimits) -> None:
+    """Refuses (409) an unpaid online order that would exceed the member's limits (a step of the
+    placing unit of work)."""
     if not limits.max_orders and not limits.max_units:
         return
-    if connection.dialect.name != "sqlite":  # SQLite: the unit of work already runs alone
-        _LOCK_MEMBER.first(connection, {"member": member_id})
-    cap = limits.max_orders or 1_000_000
-    row = _OPEN_UNPAID.first(connection, {"member": member_id, "cap": cap})
+    orders = uow.orders
+    orders.serialise_member(member_id)
+    row = orders.unpaid_holdings(member_id, limits.max_orders or 1_000_000)
     if row is None:
         return
     if limits.max_orders and row.orders >= limits.max_orders:

@@ -163,7 +163,7 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
     now = utcnow()
     online = request.payment == ONLINE
     if online and member_id is not None and limits is not None:
-        member_limits.check(uow.connection, member_id, sum(qty for _, qty in request.items), limits)
+        member_limits.check(uow, member_id, sum(qty for _, qty in request.items), limits)
     values = dict(
         member_id=member_id, channel=channel, fulfilment=fulfilment,
         location_id=location.id, payment_method=request.payment, payment_status=UNPAID,

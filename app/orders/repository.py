@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from operator import itemgetter
 
-from sqlalchemy import bindparam, insert, literal_column, select, update, or_
+from sqlalchemy import bindparam, func, insert, literal_column, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from ..accounts.models import Member
 from .models import PAID, UNPAID, Order, OrderEvent, OrderLine
+from .state import PENDING_PAYMENT
 from .records import ORDER_COLUMNS, HistoryEntry, OrderLineRecord, OrderRecord
 from ..infra.fastsql import FastStatement
 
-_orders, _lines, _events = Order.__table__, OrderLine.__table__, OrderEvent.__table__
+_orders, _lines, _events, _members = Order.__table__, OrderLine.__table__, OrderEvent.__table__, Member.__table__
 assert ORDER_COLUMNS == tuple(c.key for c in _orders.columns), "OrderRecord must list the orders columns in order"
 assert OrderLineRecord._fields == tuple(c.key for c in _lines.columns), "OrderLineRecord must list order_lines' columns"
 
@@ -56,6 +58,20 @@ _SAVE = FastStatement(
 _OVERDUE = FastStatement(
     select(_orders.c.id).where(_orders.c.status == bindparam("st"), _orders.c.expires_at <= bindparam("now"))
     .order_by(_orders.c.expires_at).limit(bindparam("lim"))
+)
+# A member's unpaid online orders (at most `cap` of them), for the per-member limits (member_limits.py).
+_unpaid = (select(_orders.c.id).where(_orders.c.member_id == _members.c.id,
+                                      _orders.c.status == literal_column(f"'{PENDING_PAYMENT}'"))
+           .limit(bindparam("cap")).correlate(_members))
+# Locking the member's row serialises their placements on PostgreSQL. The count is a statement of
+# its own: under READ COMMITTED a statement that waited for a lock still reads its first snapshot.
+_LOCK_MEMBER = FastStatement(select(_members.c.id).where(_members.c.id == bindparam("member")).with_for_update())
+_UNPAID_HOLDINGS = FastStatement(
+    select(
+        select(func.count()).select_from(_unpaid.subquery()).scalar_subquery().label("orders"),
+        select(func.coalesce(func.sum(_lines.c.qty), 0)).where(_lines.c.order_id.in_(_unpaid)).scalar_subquery()
+        .label("units"),
+    ).where(_members.c.id == bindparam("member"))
 )
 _new_record = tuple.__new__
 _line_values = itemgetter(*OrderLineRecord._fields[1:])
@@ -142,6 +158,17 @@ class OrderRepository:
     def take_line(self, order_id: int, line_id: int, qty: int) -> bool:
         """`qty` more units of the order's line handed over, unless that is more than it has left (False)."""
         return _TAKE_LINE.execute(self._connection, {"lid": line_id, "oid": order_id, "q": qty}) == 1
+
+    def serialise_member(self, member_id: int) -> None:
+        """Hold the member's row until the transaction ends, so their placements take turns (PostgreSQL;
+        on SQLite the unit of work already runs alone)."""
+        if self._connection.dialect.name != "sqlite":
+            _LOCK_MEMBER.first(self._connection, {"member": member_id})
+
+    def unpaid_holdings(self, member_id: int, cap: int):
+        """(orders, units): how many unpaid online orders the member has open (counting up to `cap`) and
+        the units they reserve; None when there is no such member."""
+        return _UNPAID_HOLDINGS.first(self._connection, {"member": member_id, "cap": cap})
 
     def overdue(self, status: str, now, limit: int) -> list[int]:
         """Ids of orders in `status` whose expiry has passed, soonest expired first."""

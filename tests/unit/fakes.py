@@ -79,6 +79,13 @@ class FakeOrders:
         return SimpleNamespace(id=order_id, fulfilment=stored.fulfilment, location_id=stored.location_id,
                                member_id=stored.member_id)
 
+    def serialise_member(self, member_id):
+        pass  # one unit of work at a time here
+
+    def unpaid_holdings(self, member_id, cap):
+        unpaid = [o for o in self.rows.values() if o.member_id == member_id and o.status == "pending_payment"][:cap]
+        return SimpleNamespace(orders=len(unpaid), units=sum(line.qty for o in unpaid for line in o.lines))
+
     def overdue(self, status, now, limit):
         due = sorted((o for o in self.rows.values() if o.status == status and o.expires_at and o.expires_at <= now),
                      key=lambda o: o.expires_at)

@@ -5,6 +5,7 @@ import pytest
 from app.errors import Conflict, NotFound, OutOfStock
 from app.locations.models import WAREHOUSE
 from app.orders import placement, state
+from app.orders.member_limits import MemberLimits
 from app.orders.models import COD, EXPRESS, PICKUP, STORE_DELIVERY
 
 from .fakes import FakeUnitOfWork, location, product
@@ -23,14 +24,14 @@ def shop(stock=None):
     return FakeUnitOfWork(products=[MILK, CHICKEN, OLD], locations=[XUHUI, CLOSED, WAREHOUSE_W], stock=stock)
 
 
-def place(items, *, fulfilment=PICKUP, store=XUHUI.id, payment="online", key=None, body_hash="h1"):
+def place(items, *, fulfilment=PICKUP, store=XUHUI.id, payment="online", key=None, body_hash="h1", limits=None):
     body = {"items": [{"sku": sku, "qty": qty} for sku, qty in items], "fulfilment": fulfilment, "payment": payment}
     if fulfilment == PICKUP:
         body["store_id"] = store
     else:
         body["address"] = ADDRESS
     return placement.place_order(placement.parse_order_request(body), member_id=3, actor="member:3",
-                                 idempotency_key=key, fingerprint=body_hash)
+                                 idempotency_key=key, fingerprint=body_hash, limits=limits)
 
 
 def test_a_pickup_order_is_priced_reserved_and_recorded(wired):
@@ -115,3 +116,18 @@ def test_a_clashing_order_number_is_drawn_again(wired, monkeypatch):
     monkeypatch.setattr(placement, "_order_number", lambda now: next(draws))
     second, _ = place([("MILK", 1)])
     assert second.number == "2026112200000000099999" and uow.stock.of(XUHUI.id, MILK.id) == (10, 2)
+
+
+def test_a_member_holds_only_so_many_unpaid_orders_and_units(wired):
+    uow = wired(shop())
+    limits = MemberLimits(max_orders=2, max_units=5)
+    place([("MILK", 2)], limits=limits)
+    with pytest.raises(Conflict) as info:
+        place([("MILK", 4)], limits=limits)
+    assert info.value.code == "too_many_unpaid_units"
+    place([("MILK", 3)], limits=limits)
+    with pytest.raises(Conflict) as info:
+        place([("CHICKEN", 1)], limits=limits)
+    assert info.value.code == "too_many_unpaid_orders"
+    place([("CHICKEN", 1)], payment="at_store", limits=limits)  # paid at the counter: no unpaid online order
+    assert len(uow.orders.rows) == 3

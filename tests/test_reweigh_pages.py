@@ -72,6 +72,26 @@ def test_typed_weight_lighter_refunded_on_the_phone_screen(browser, live_server)
     assert order["payment_status"] == "partially_refunded"
 
 
+def test_the_pickup_preview_leads_to_the_reweigh_screen_for_weighed_goods(browser, live_server):
+    order_id, member, _ = ready_pickup_order(live_server)
+    code = _call(live_server, "GET", f"/orders/{order_id}", member)["pickup"]["code"]
+    browser.open("/clerk")
+    browser.fill("#login-account", "clerk1")
+    browser.fill("#login-password", "demo1234")
+    browser.click("#login-submit")
+    browser.wait_visible("#clerk-scan")
+    browser.click("#clerk-scan")
+    browser.fill("#pickup-code", code)
+    browser.click("#pickup-lookup")
+    browser.wait_visible("#pickup-preview")
+    browser.wait_text("#reweigh-link", "称重补退")
+    browser.screenshot("clerk-pickup-preview-weighed")
+    browser.click("#reweigh-link")
+    browser.wait_text(".rw-line__meta", "应重 1500 g")
+    assert browser.path == f"/clerk/orders/{order_id}/reweigh"
+    assert browser.console_errors() == []
+
+
 def test_member_sees_the_top_up_live_and_pays_it(make_browser, live_server):
     order_id, member, clerk = ready_pickup_order(live_server)
     line_id = next(l["id"] for l in _call(live_server, "GET", f"/orders/{order_id}", member)["lines"])

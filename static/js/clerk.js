@@ -235,6 +235,13 @@
   }
 
   // ---- shipping ----------------------------------------------------------------------------
+  // Fresh goods sold per piece are re-weighed (多退少补) before they leave: a link to the re-weigh screen.
+  function reweighLink(orderId, lines) {
+    var weighed = (lines || []).some(function (l) { return l.price_per_kg; });
+    return weighed ? el('a', {href: '/clerk/orders/' + orderId + '/reweigh', id: 'reweigh-link',
+                              class: 'weui-btn weui-btn_default staff-wide', text: '称重补退'}) : null;
+  }
+
   function openShip(order) {
     var courier = el('select', {id: 'ship-courier'}, [el('option', {value: '', text: '加载中…'})]);
     var carrier = el('input', {id: 'ship-carrier', placeholder: '快递公司,如 顺丰', maxlength: 32});
@@ -257,7 +264,7 @@
       Staff.kv('收货人', (order.contact_name || '') + ' ' + (order.contact_phone || '')),
       Staff.kv('地址', Staff.addressText(order.address)),
       el('div', {class: 'staff-choice'}, [el('label', {}, [byStaff, '门店自配送']), el('label', {}, [byCarrier, '快递发货'])]),
-      staffFields, carrierFields, status, submit]);
+      staffFields, carrierFields, reweighLink(order.id, order.lines), status, submit]);
     SL.api('GET', '/clerk/couriers').then(function (data) {
       courier.innerHTML = '';
       courier.appendChild(el('option', {value: '', text: '我自己配送'}));
@@ -468,7 +475,7 @@
         Staff.kv('订单状态', order.status_label),
         Staff.kv('下单时间', Staff.when(order.created_at)),
         order.note ? Staff.kv('备注', order.note) : null]),
-      el('div', {}, rows), paymentBox, status, confirm]);
+      el('div', {}, rows), reweighLink(order.id, result.lines), paymentBox, status, confirm]);
     confirm.addEventListener('click', function () {
       var lines = result.lines.filter(function (l) { return l.remaining; });
       var picked = lines.filter(function (l) { return taking[l.line_id] > 0; })

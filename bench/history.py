@@ -105,6 +105,10 @@ ENDPOINTS = (
 )
 
 
+def size_label(orders: int) -> str:
+    return f"{orders / 1e6:g}M" if orders >= 1_000_000 else f"{orders / 1000:g}k"
+
+
 def small_database_url(database_url: str) -> str:
     parts = urlsplit(database_url)
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_small"))
@@ -113,6 +117,7 @@ def small_database_url(database_url: str) -> str:
 def measure(sessions, args, errors: ErrorLog) -> dict:
     """{(endpoint, label): PhaseResult}, the servers taking turns endpoint by endpoint, round by round."""
     results = {(name, s.label): PhaseResult(name, "req") for name, _, _ in ENDPOINTS for s in sessions}
+    rounds = {key: [] for key in results}  # (endpoint, label) -> the rate of each round
     for round_no in range(args.rounds):
         order = sessions if round_no % 2 == 0 else sessions[::-1]
         for name, who, make in ENDPOINTS:
@@ -122,19 +127,22 @@ def measure(sessions, args, errors: ErrorLog) -> dict:
                                 errors=errors)
                 if round_no == 0 and args.warmup:
                     run_phase(PhaseResult(name, "req"), operation, duration=args.warmup, **settings)
-                run_phase(results[(name, session.label)], operation, duration=args.duration / args.rounds, **settings)
+                result = results[(name, session.label)]
+                done, seconds = len(result.latencies), result.seconds
+                run_phase(result, operation, duration=args.duration / args.rounds, **settings)
+                rounds[(name, session.label)].append((len(result.latencies) - done) / (result.seconds - seconds))
         print(f"round {round_no + 1}/{args.rounds} done", flush=True)
-    return results
+    return results, rounds
 
 
-def report(args, sessions, results, errors: ErrorLog) -> bool:
+def report(args, sessions, results, rounds, errors: ErrorLog) -> bool:
     small, large = (s.label for s in sessions)
     print()
     print("=== StoreLink history benchmark: rate at each history size ===")
     print(f"database   {describe_database(args.database_url)}")
     print(f"code       {code_version()}")
     print(f"setup      {args.clients} clients, {args.duration:g} s per endpoint and server in {args.rounds} rounds")
-    header = f"{'endpoint':<32} {small + ' req/s':>12} {'p50':>7} {'p99':>7} {large + ' req/s':>12} {'p50':>7} {'p99':>7} {'ratio':>6}"
+    header = f"{'endpoint':<32} {small + ' req/s':>12} {'p50':>7} {'p99':>7} {large + ' req/s':>12} {'p50':>7} {'p99':>7} {'ratio':>6}  per round"
     print(header)
     ok, cpu = True, {}
     for name, _, _ in ENDPOINTS:
@@ -142,8 +150,11 @@ def report(args, sessions, results, errors: ErrorLog) -> bool:
         ratio = b.rate / a.rate if a.rate else 0.0
         below = name != ENDPOINTS[0][0] and ratio < FLOOR
         ok &= not below
+        spread = [large_rate / small_rate if small_rate else 0.0
+                  for small_rate, large_rate in zip(rounds[(name, small)], rounds[(name, large)])]
         print(f"{name:<32} {a.rate:12.1f} {a.percentile_ms(0.5):7.1f} {a.percentile_ms(0.99):7.1f} "
-              f"{b.rate:12.1f} {b.percentile_ms(0.5):7.1f} {b.percentile_ms(0.99):7.1f} {ratio:6.2f}"
+              f"{b.rate:12.1f} {b.percentile_ms(0.5):7.1f} {b.percentile_ms(0.99):7.1f} {ratio:6.2f}  "
+              + " ".join(f"{r:.2f}" for r in spread)
               + ("  BELOW FLOOR" if below else "") + (f"  failures {a.failures}/{b.failures}" if a.failures or b.failures else ""))
         for result in (a, b):
             for who, used in result.cpu_seconds.items():
@@ -184,15 +195,15 @@ def main(argv=None) -> int:
     small_url = small_database_url(args.database_url) if args.database_url else None
     with ExitStack() as stack:
         sessions = []
-        for label, url, count in ((f"{args.small // 1000:,}k", small_url, args.small),
-                                  (f"{args.history // 1000:,}k", args.database_url, args.history)):
+        for label, url, count in ((size_label(args.small), small_url, args.small),
+                                  (size_label(args.history), args.database_url, args.history)):
             started = time.perf_counter()
             print(f"preparing {label}: {describe_database(url)} with {count:,} orders", flush=True)
             workers = stack.enter_context(running_server(url, history=count))
             sessions.append(Session(label, workers))
             print(f"  ready in {time.perf_counter() - started:.0f} s", flush=True)
-        results = measure(sessions, args, errors)
-    ok = report(args, sessions, results, errors)
+        results, rounds = measure(sessions, args, errors)
+    ok = report(args, sessions, results, rounds, errors)
     return 0 if ok else 1
 
 

@@ -114,13 +114,17 @@ def small_database_url(database_url: str) -> str:
     return urlunsplit(parts._replace(path=parts.path.rstrip("/") + "_small"))
 
 
+def selected(args) -> list:
+    return [e for i, e in enumerate(ENDPOINTS) if i == 0 or not args.only or any(t in e[0] for t in args.only)]
+
+
 def measure(sessions, args, errors: ErrorLog) -> dict:
     """{(endpoint, label): PhaseResult}, the servers taking turns endpoint by endpoint, round by round."""
-    results = {(name, s.label): PhaseResult(name, "req") for name, _, _ in ENDPOINTS for s in sessions}
+    results = {(name, s.label): PhaseResult(name, "req") for name, _, _ in selected(args) for s in sessions}
     rounds = {key: [] for key in results}  # (endpoint, label) -> the rate of each round
     for round_no in range(args.rounds):
         order = sessions if round_no % 2 == 0 else sessions[::-1]
-        for name, who, make in ENDPOINTS:
+        for name, who, make in selected(args):
             for session in order:
                 operation = make(session)
                 settings = dict(workers=session.workers, token=getattr(session, who), clients=args.clients,
@@ -140,12 +144,12 @@ def report(args, sessions, results, rounds, errors: ErrorLog) -> bool:
     print()
     print("=== StoreLink history benchmark: rate at each history size ===")
     print(f"database   {describe_database(args.database_url)}")
-    print(f"code       {code_version()}")
+    print(f"code       {args.code}")
     print(f"setup      {args.clients} clients, {args.duration:g} s per endpoint and server in {args.rounds} rounds")
     header = f"{'endpoint':<32} {small + ' req/s':>12} {'p50':>7} {'p99':>7} {large + ' req/s':>12} {'p50':>7} {'p99':>7} {'ratio':>6}  per round"
     print(header)
     ok, cpu = True, {}
-    for name, _, _ in ENDPOINTS:
+    for name, _, _ in selected(args):
         a, b = results[(name, small)], results[(name, large)]
         ratio = b.rate / a.rate if a.rate else 0.0
         below = name != ENDPOINTS[0][0] and ratio < FLOOR
@@ -182,6 +186,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=float, default=0.5, help="uncounted seconds before each first phase")
     parser.add_argument("--database-url", help="PostgreSQL database for the large history (wiped); the small one "
                                                "is the same name + _small (must exist, wiped). Default: SQLite files")
+    parser.add_argument("--only", action="append", metavar="TEXT",
+                        help="measure only the endpoints whose name contains TEXT (repeatable; healthz always)")
     args = parser.parse_args(argv)
     if args.small < 1 or args.history < args.small or args.clients < 1 or args.rounds < 1 or args.duration <= 0:
         parser.error("need 1 <= --small <= --history, --clients and --rounds >= 1, --duration > 0")
@@ -190,6 +196,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
+    args.code = code_version()  # now: the servers run what is checked out when they start
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))  # unwind, so the servers are stopped
     errors = ErrorLog()
     small_url = small_database_url(args.database_url) if args.database_url else None

@@ -24,7 +24,7 @@ from app.realtime import catchup
 
 from .factories import build_chain
 
-HISTORY = 30_000
+HISTORY = 30_000  # one order a minute: three weeks
 OPEN = 60  # the newest orders are still open, in every open status
 
 
@@ -45,7 +45,7 @@ def history(app, backend):
                 f"CASE WHEN value > {HISTORY - OPEN} THEN (ARRAY[{statuses}])[value % {len(QUEUE_STATUSES)} + 1] "
                 "WHEN value % 100 < 85 THEN 'completed' WHEN value % 100 < 91 THEN 'cancelled' "
                 "WHEN value % 100 < 97 THEN 'expired' ELSE 'rejected' END, "
-                "'', '', '', '', 100, 0, 100, :at, :at FROM (WITH RECURSIVE n(value) AS "
+                "'', '', '', '', 100, 0, 100, :at + value * interval '1 minute', :at FROM (WITH RECURSIVE n(value) AS "
                 f"(SELECT 1 UNION ALL SELECT value + 1 FROM n WHERE value < {HISTORY}) SELECT value FROM n) AS n"
                 if conn.dialect.name == "postgresql" else
                 "INSERT INTO orders (number, member_id, channel, fulfilment, location_id, payment_method, "
@@ -56,8 +56,9 @@ def history(app, backend):
                 f"CASE WHEN value > {HISTORY - OPEN} THEN json_extract(:open, '$[' || (value % {len(QUEUE_STATUSES)}) || ']') "
                 "WHEN value % 100 < 85 THEN 'completed' WHEN value % 100 < 91 THEN 'cancelled' "
                 "WHEN value % 100 < 97 THEN 'expired' ELSE 'rejected' END, "
-                "'', '', '', '', 100, 0, 100, :at, :at FROM (WITH RECURSIVE n(value) AS "
-                f"(SELECT 1 UNION ALL SELECT value + 1 FROM n WHERE value < {HISTORY}) SELECT value FROM n)"),
+                "'', '', '', '', 100, 0, 100, strftime('%Y-%m-%d %H:%M:%f', :at, '+' || value || ' minutes'), :at "
+                f"FROM (WITH RECURSIVE n(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM n WHERE value < {HISTORY}) "
+                "SELECT value FROM n)"),
                 {"m0": members[0], "m1": members[1], "a": stores[0], "b": stores[1], "c": stores[2],
                  "at": utcnow() - timedelta(days=30), "open": json.dumps(list(QUEUE_STATUSES))})
             # Each order's history (placed, and the move to where it is now) and its member's message.
@@ -177,3 +178,20 @@ def test_member_lists_read_one_page_through_the_member(app, backend, history):
     plans = plan_of(app, lambda conn: queries.list_orders(conn, member_id=members[0], limit=20))
     assert _no_full_sort(plans[0], backend), plans[0]
     assert backend != "sqlite" or "ix_orders_member" in plans[0], plans[0]
+
+
+def test_a_reconnecting_clerk_screen_is_replayed_entry_by_entry_not_from_the_store_history(app, backend, history):
+    """missed_events for a store: from the client's last entry (and the look-back before it) on, in id order,
+    each entry's store looked up by primary key; never through the store's orders (its whole history)."""
+    _, stores, members = history
+    with app.app_context(), db.engine.connect() as conn:
+        last = conn.execute(text("SELECT max(id) FROM order_events")).scalar()
+    plans = plan_of(app, lambda conn: catchup.missed_events(conn, after_id=last - 100, location_id=stores[0]))
+    replay = [plan for plan in plans if "location_id" in plan or "entry_order" in plan or "SUBQUERY" in plan]
+    assert replay, plans
+    for plan in plans:
+        assert not _walks_a_history(plan, backend), plan
+        assert "BLOOM FILTER" not in plan, plan  # built by reading every order
+    plans = plan_of(app, lambda conn: catchup.missed_events(conn, after_id=last - 100, member_id=members[0]))
+    for plan in plans:
+        assert not _walks_a_history(plan, backend), plan

@@ -6,6 +6,7 @@ them a fake unit of work (tests/unit/fakes.py) instead.
 """
 from __future__ import annotations
 
+from .accounts.repository import AccountRepository
 from .catalog.repository import CatalogRepository
 from .devices.repository import DeviceRepository
 from .extensions import db
@@ -22,6 +23,11 @@ from .weighing.repository import WeighingRepository
 class Repositories:
     """Repositories on `self.connection` (and `self.session`, created only where the ORM is used).
     Each access builds a small object: nothing is cached, so no reference cycle outlives the unit."""
+
+    @property
+    def accounts(self) -> AccountRepository:
+        """Who a staff member or a member is (names for receipts and answers)."""
+        return AccountRepository(self.connection)
 
     @property
     def orders(self) -> OrderRepository:

@@ -19,7 +19,7 @@ from typing import Callable
 from sqlalchemy import bindparam, func, insert, select, update
 
 from ..accounts.auth import Principal
-from ..accounts.models import CLERK, Member, Staff
+from ..accounts.models import CLERK, Member, Staff, masked_phone
 from ..clock import business_time, utcnow
 from ..infra.unit_of_work import unit_of_work
 from ..errors import Conflict, DomainError, Forbidden, TooManyRequests, ValidationFailed
@@ -308,7 +308,7 @@ def _describe(order, code, member, handed=None, due=None) -> dict:
                   "status_label": state.LABELS.get(order.status, order.status), "payment_method": order.payment_method,
                   "payment_status": order.payment_status, "total": order.total, "created_at": order.created_at,
                   "note": order.note},
-        "member": {"name": member.name if member else order.contact_name, "phone": _masked(member.phone if member else order.contact_phone)},
+        "member": {"name": member.name if member else order.contact_name, "phone": masked_phone(member.phone if member else order.contact_phone)},
         "lines": [{"line_id": line.id, "sku": line.sku, "name": line.name, "qty": line.qty,
                    "handed_over_qty": line.handed_over_qty, "remaining": line.qty - line.handed_over_qty,
                    "unit_price": line.unit_price, "line_total": line.line_total,
@@ -320,10 +320,6 @@ def _describe(order, code, member, handed=None, due=None) -> dict:
         data["handed_over"] = [{"line_id": line.id, "qty": qty} for line, qty in handed]
         data["completed"] = order.status == state.COMPLETED
     return data
-
-
-def _masked(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if phone and len(phone) >= 8 else phone or ""
 
 
 def _audit(connection, attempt, *, outcome: str, guess: bool) -> None:

@@ -12,10 +12,12 @@ from .devices.repository import DeviceRepository
 from .extensions import db
 from .infra.unit_of_work import SessionReads, UnitOfWork
 from .locations.repository import LocationRepository
+from .messages.repository import MessageRepository
 from .orders.repository import OrderRepository
 from .payments.refunds import OrderRefunds
 from .payments.repository import PaymentRepository
 from .pickup.codes import OrderPickupCodes
+from .pickup.repository import PickupRepository
 from .stock.repository import StockRepository
 from .weighing.repository import WeighingRepository
 
@@ -46,6 +48,11 @@ class Repositories:
         return LocationRepository(self.session)
 
     @property
+    def messages(self) -> MessageRepository:
+        """The member's message centre."""
+        return MessageRepository(self.connection)
+
+    @property
     def payments(self) -> PaymentRepository:
         return PaymentRepository(self)
 
@@ -63,6 +70,11 @@ class Repositories:
     def devices(self) -> DeviceRepository:
         """Hardware bridges and their print jobs."""
         return DeviceRepository(self.session)
+
+    @property
+    def pickup(self) -> PickupRepository:
+        """Pickup codes, verification attempts and the guess throttle."""
+        return PickupRepository(self.connection)
 
     @property
     def pickup_codes(self) -> OrderPickupCodes:

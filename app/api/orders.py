@@ -4,7 +4,6 @@ from ..delivery import service as delivery
 from ..extensions import db
 from ..orders import lifecycle, queries, quote
 from ..orders.models import PARTIALLY_REFUNDED, PICKUP, REFUNDED
-from ..pickup import codes as pickup_codes
 from ..orders.placement import parse_order_request, place_order, request_fingerprint
 from ..payments import refunds
 from ..payments.service import start_payment
@@ -66,7 +65,7 @@ def get_order(order_id: int):
     refunded = order.payment_status in (REFUNDED, PARTIALLY_REFUNDED)
     data["refunds"] = refunds.refunds_of_order(reader(), order.id) if refunded else []
     if who.is_member and order.fulfilment == PICKUP:  # the code is the owner's alone (HQ and clerks never see it)
-        code = pickup_codes.of_order(connection, order.id)
+        code = reader().pickup.of_order(order.id)
         data["pickup"] = pickup_dict(code) if code is not None else None
     return jsonify(data)
 

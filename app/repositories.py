@@ -6,15 +6,18 @@ them a fake unit of work (tests/unit/fakes.py) instead.
 """
 from __future__ import annotations
 
+from .accounts.repository import AccountRepository
 from .catalog.repository import CatalogRepository
 from .devices.repository import DeviceRepository
 from .extensions import db
 from .infra.unit_of_work import SessionReads, UnitOfWork
 from .locations.repository import LocationRepository
+from .messages.repository import MessageRepository
 from .orders.repository import OrderRepository
 from .payments.refunds import OrderRefunds
 from .payments.repository import PaymentRepository
 from .pickup.codes import OrderPickupCodes
+from .pickup.repository import PickupRepository
 from .stock.repository import StockRepository
 from .weighing.repository import WeighingRepository
 
@@ -22,6 +25,11 @@ from .weighing.repository import WeighingRepository
 class Repositories:
     """Repositories on `self.connection` (and `self.session`, created only where the ORM is used).
     Each access builds a small object: nothing is cached, so no reference cycle outlives the unit."""
+
+    @property
+    def accounts(self) -> AccountRepository:
+        """Who a staff member or a member is (names for receipts and answers)."""
+        return AccountRepository(self.connection)
 
     @property
     def orders(self) -> OrderRepository:
@@ -38,6 +46,11 @@ class Repositories:
     @property
     def locations(self) -> LocationRepository:
         return LocationRepository(self.session)
+
+    @property
+    def messages(self) -> MessageRepository:
+        """The member's message centre."""
+        return MessageRepository(self.connection)
 
     @property
     def payments(self) -> PaymentRepository:
@@ -57,6 +70,11 @@ class Repositories:
     def devices(self) -> DeviceRepository:
         """Hardware bridges and their print jobs."""
         return DeviceRepository(self.session)
+
+    @property
+    def pickup(self) -> PickupRepository:
+        """Pickup codes, verification attempts and the guess throttle."""
+        return PickupRepository(self.connection)
 
     @property
     def pickup_codes(self) -> OrderPickupCodes:

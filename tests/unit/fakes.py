@@ -13,6 +13,7 @@ from app.catalog.repository import NamedStore
 from app.locations.models import STORE, WAREHOUSE
 from app.orders.models import PAID, UNPAID
 from app.orders.records import OrderLineRecord, OrderRecord
+from app.payments.refunds import Refunded
 from app.stock.repository import MAX_ON_HAND, StockLevel
 
 
@@ -235,7 +236,7 @@ class FakeRefunds:
         amount = self.paid.pop(order_id, 0)
         if amount:
             self.requests.append((order_id, amount, reason))
-        return amount
+        return Refunded(amount)
 
 
 class FakePickupCodes:

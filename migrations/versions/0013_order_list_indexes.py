@@ -2,16 +2,16 @@
 (location_id, status, id) and (status, id) for lists by status; (status, expires_at) gives way to
 (status, id), through which the sweeps read their (few) open orders
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-11-22 12:40:00
 
 """
 from alembic import op
 
 
-revision = '0011'
-down_revision = '0010'
+revision = '0013'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -252,14 +252,15 @@ def seed_database(instance_dir: str, database_url: str | None) -> str:
 
 @contextmanager
 def running_server(database_url: str | None, workers: int = 1, message_queue: str | None = None,
-                   history: int = 0):
+                   history: int = 0, env: dict | None = None):
     """Yield [(port, pid), ...] of freshly seeded server workers; stop them and delete the instance dir afterwards.
 
     Several workers run as production does: separate processes on their own ports, sharing the
     database (and, with --message-queue, Socket.IO's Redis queue); each bench client sticks to one,
     as it would behind a sticky load balancer. The first worker migrates and seeds before the others start.
     With `history`, the database is seeded and pre-filled with that many orders (bench/prefill.py)
-    before any worker starts, so the server's start-up statistics (SQLite) see them."""
+    before any worker starts, so the server's start-up statistics (SQLite) see them. `env`: more
+    settings for the workers."""
     if database_url:
         reset_postgres(database_url)
     instance_dir = tempfile.mkdtemp(prefix="storelink-bench-")
@@ -272,11 +273,11 @@ def running_server(database_url: str | None, workers: int = 1, message_queue: st
         for index in range(workers):
             port = free_port()
             log_path = Path(instance_dir) / f"server-{index}.log"
-            env = server_env(port, instance_dir, database_url)
+            worker_env = dict(server_env(port, instance_dir, database_url), **(env or {}))
             if message_queue:
-                env["SOCKETIO_MESSAGE_QUEUE"] = message_queue
+                worker_env["SOCKETIO_MESSAGE_QUEUE"] = message_queue
             with open(log_path, "wb") as log:
-                proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=REPO_DIR, env=env,
+                proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=REPO_DIR, env=worker_env,
                                         stdout=log, stderr=subprocess.STDOUT)
             procs.append((port, proc, log_path))
             wait_until_healthy(proc, port, log_path)

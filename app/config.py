@@ -57,6 +57,15 @@ def _float(name: str, default: float) -> float:
     return value
 
 
+def _trusted_proxies(text: str | None):
+    from .infra.client_address import parse_trusted_proxies
+
+    try:
+        return parse_trusted_proxies(text)
+    except ValueError as exc:
+        raise ConfigError(f"TRUSTED_PROXIES: {exc}") from exc
+
+
 def public_base_url() -> str:
     """PUBLIC_BASE_URL if set, else the address wsgi.py listens on (HOST, PORT): a server started on
     another port must not send shoppers and payment notifications to port 5000."""
@@ -129,6 +138,9 @@ def from_environment(**overrides) -> dict:
         "LOGIN_MAX_FAILURES_PER_ADDRESS": _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 50),
         "LOGIN_THROTTLE_WINDOW_SECONDS": _int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60),
         "RATELIMIT_STORAGE_URL": os.environ.get("RATELIMIT_STORAGE_URL") or None,
+        # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For names the client
+        # (app/infra/client_address.py); none by default: the connection's peer is the client.
+        "TRUSTED_PROXIES": _trusted_proxies(os.environ.get("TRUSTED_PROXIES")),
         "HTTP_HEADER_TIMEOUT": _float("HTTP_HEADER_TIMEOUT", 10.0),
         "HTTP_BODY_TIMEOUT": _float("HTTP_BODY_TIMEOUT", 30.0),
         "HTTP_KEEPALIVE_TIMEOUT": _float("HTTP_KEEPALIVE_TIMEOUT", 60.0),

@@ -131,10 +131,14 @@ def from_environment(**overrides) -> dict:
         # What one connection may hold of the HTTP server (app/infra/http_server.py): seconds a client may
         # take to send a request's header block, to send its body, to stay idle between requests;
         # bytes of one header block.
-        # Login throttling (app/accounts/throttle.py): failed attempts allowed per account and per
-        # client address within the window, then 429 until it ends. Counters in Redis when
-        # RATELIMIT_STORAGE_URL (else SOCKETIO_MESSAGE_QUEUE) is set, in memory otherwise.
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10),
+        # Login throttling (app/accounts/throttle.py): failed attempts allowed per account from one
+        # client address, per account from all addresses together (addresses it logged in from
+        # within LOGIN_KNOWN_ADDRESS_DAYS exempt), and per client address within the window, then 429
+        # until it ends. Counters in Redis when RATELIMIT_STORAGE_URL (else SOCKETIO_MESSAGE_QUEUE)
+        # is set, in memory otherwise.
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS": _int("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS", 10),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 100),
+        "LOGIN_KNOWN_ADDRESS_DAYS": _int("LOGIN_KNOWN_ADDRESS_DAYS", 30),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 50),
         "LOGIN_THROTTLE_WINDOW_SECONDS": _int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60),
         "RATELIMIT_STORAGE_URL": os.environ.get("RATELIMIT_STORAGE_URL") or None,

@@ -6,6 +6,8 @@ them a fake unit of work (tests/unit/fakes.py) instead.
 """
 from __future__ import annotations
 
+from .accounts.repository import AccountRepository
+from .addresses.repository import AddressRepository
 from .catalog.repository import CatalogRepository
 from .devices.repository import DeviceRepository
 from .extensions import db
@@ -57,6 +59,16 @@ class Repositories:
     def devices(self) -> DeviceRepository:
         """Hardware bridges and their print jobs."""
         return DeviceRepository(self.session)
+
+    @property
+    def accounts(self) -> AccountRepository:
+        """Members' and staff accounts: deactivation, password changes."""
+        return AccountRepository(self)
+
+    @property
+    def addresses(self) -> AddressRepository:
+        """Members' saved delivery addresses."""
+        return AddressRepository(self)
 
     @property
     def pickup_codes(self) -> OrderPickupCodes:

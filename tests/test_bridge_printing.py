@@ -12,6 +12,7 @@ from hardware_bridge.printing.render import cell_width, render
 from hardware_bridge.printing.spool import Spool
 from hardware_bridge.printing.transport import parse_printer
 from hardware_bridge.printing.worker import PrinterWorker
+from tests.bridge_harness import wait_until
 from tests.fake_hardware import TcpPrinter
 
 RECEIPT = {
@@ -104,15 +105,6 @@ class Bridge:
         for t in self.threads:
             t.join(5)
         self.spool.close()
-
-
-def wait_until(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 @pytest.fixture

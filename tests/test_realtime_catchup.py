@@ -69,10 +69,17 @@ def test_live_push_carries_the_history_entry_id(server):
                                                   headers={"Authorization": f"Bearer {clerk}"}).json()["events"]
                           if e["to"] == "awaiting_acceptance")
         assert order["status"] == "awaiting_acceptance"
-        assert isinstance(pushed["event_id"], int) and pushed["event_id"] > 0
+        assert isinstance(pushed["event_id"], int) and pushed["event_id"] == paid_entry["id"]
         assert "replayed" not in pushed
-        status = screen.wait_for(lambda n, d: n == "order.status" and d["order_id"] == order_id)
-        assert status["event_id"] == pushed["event_id"] and status["status"] == paid_entry["to"]
+        assert (pushed["status"], pushed["payment_status"]) == (paid_entry["to"], "paid")
+        # The arrival is announced once: the next status change is the next push the store hears.
+        accepted = requests.post(f"{server.url}/api/v1/clerk/orders/{order_id}/accept", timeout=10,
+                                 headers={"Authorization": f"Bearer {clerk}"})
+        assert accepted.status_code == 200, accepted.text
+        screen.wait_for(lambda n, d: n == "order.status" and d["order_id"] == order_id and d["status"] == "accepted")
+        about_it = [(n, d["event_id"], d["status"]) for n, d in screen.received if d["order_id"] == order_id]
+        assert about_it[0] == ("order.new", paid_entry["id"], "awaiting_acceptance")
+        assert [(n, s) for n, _, s in about_it[1:]] == [("order.status", "accepted")]
     finally:
         screen.close()
 

@@ -53,7 +53,7 @@ def order_dict(order: OrderRecord, history: list[HistoryEntry] | None = None) ->
     }
     if history is not None:
         data["events"] = [
-            {"at": e.at, "actor": e.actor, "kind": e.kind, "from": e.from_status, "to": e.to_status,
+            {"id": e.id, "at": e.at, "actor": e.actor, "kind": e.kind, "from": e.from_status, "to": e.to_status,
              "reason": e.reason}
             for e in history
         ]

@@ -64,9 +64,10 @@ def mark_paid(uow, order_id: int, *, actor: str, reason: str) -> bool:
                          to_status=state.AWAITING_ACCEPTANCE, reason=reason, at=now)
     if paid.fulfilment == PICKUP:
         uow.pickup_codes.issue(order_id, paid.location_id, now)
-    common = dict(order_id=order_id, location_id=paid.location_id, member_id=paid.member_id, event_id=entry.id)
+    common = dict(order_id=order_id, location_id=paid.location_id, member_id=paid.member_id, event_id=entry.id,
+                  status=state.AWAITING_ACCEPTANCE, payment_status=PAID)
     uow.publish("order.new", **common)
-    uow.publish("order.status", status=state.AWAITING_ACCEPTANCE, payment_status=PAID, **common)
+    uow.publish("order.status", **common)
     return True
 
 

@@ -182,7 +182,7 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
         if request.payment == AT_STORE:  # paid at the counter: the member needs the code now
             uow.pickup_codes.issue(order_id, location.id, now)
         uow.publish("order.new", order_id=order_id, location_id=order.location_id, member_id=member_id,
-                    event_id=placed.id)
+                    event_id=placed.id, status=order.status, payment_status=order.payment_status)
     return order
 
 

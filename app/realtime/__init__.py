@@ -168,7 +168,8 @@ def push(event: DomainEvent) -> None:
     elif event.name == "order.new":
         socketio.emit("order.new", payload, namespace=CLERK_NS, to=store_room(payload["location_id"]))
     elif event.name == "order.status":
-        socketio.emit("order.status", payload, namespace=CLERK_NS, to=store_room(payload["location_id"]))
+        if catchup.store_hears_status(payload["status"]):
+            socketio.emit("order.status", payload, namespace=CLERK_NS, to=store_room(payload["location_id"]))
         if payload.get("member_id"):
             socketio.emit("order.status", payload, namespace=MEMBER_NS, to=member_room(payload["member_id"]))
     elif event.name == "order.escalated":

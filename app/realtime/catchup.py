@@ -52,11 +52,19 @@ def _pushes_of(row, *, for_store: bool) -> list[tuple[str, dict]]:
                                   "pickup": "partial"})]
     if row.to_status is None or row.to_status == state.PENDING_PAYMENT:
         return []  # refunds and notes are not pushed; an unpaid order is not the store's business yet
-    pushes = []
-    if for_store and row.to_status == state.AWAITING_ACCEPTANCE:
-        pushes.append(("order.new", common))
-    pushes.append(("order.status", {**common, "status": row.to_status, "payment_status": row.payment_status}))
-    return pushes
+    change = {**common, "status": row.to_status, "payment_status": row.payment_status}
+    if not for_store:
+        return [("order.status", change)]
+    if not store_hears_status(row.to_status):
+        return [("order.new", change)]
+    return [("order.status", change)]
+
+
+def store_hears_status(status: str) -> bool:
+    """A store learns of an order's arrival (paid, or placed to pay at the counter) from `order.new`,
+    which carries the status: a separate `order.status` would double every new order's frames to
+    every clerk screen of the store, for nothing the screen does not already know."""
+    return status != state.AWAITING_ACCEPTANCE
 
 
 def latest_event_id(connection, *, location_id: int) -> int:

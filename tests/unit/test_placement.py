@@ -6,7 +6,7 @@ from app.errors import Conflict, NotFound, OutOfStock
 from app.locations.models import WAREHOUSE
 from app.orders import placement, state
 from app.orders.member_limits import MemberLimits
-from app.orders.models import COD, EXPRESS, PICKUP, STORE_DELIVERY
+from app.orders.models import COD, EXPRESS, PICKUP, STORE_DELIVERY, UNPAID
 
 from .fakes import FakeUnitOfWork, location, product
 
@@ -54,7 +54,8 @@ def test_a_cash_on_delivery_order_goes_straight_to_the_store(wired):
     assert order.delivery_fee == 500
     (placed,) = uow.orders.history
     assert uow.events("order.new") == [{"order_id": order.id, "location_id": XUHUI.id, "member_id": 3,
-                                        "event_id": placed.id}]
+                                        "event_id": placed.id, "status": state.AWAITING_ACCEPTANCE,
+                                        "payment_status": UNPAID}]
 
 
 def test_a_pickup_order_paid_at_the_store_gets_its_code_at_once(wired):

@@ -12,3 +12,10 @@ def utcnow() -> datetime:
 def business_time(utc: datetime) -> datetime:
     """A stored (naive UTC) time as the stores' wall-clock time, naive."""
     return utc + CHINA_TIME.utcoffset(None)
+
+
+def short_local(utc: datetime, now: datetime | None = None) -> str:
+    """A stored time as a clerk reads it on a receipt: HH:MM today, MM-DD HH:MM on another day."""
+    local = business_time(utc)
+    today = business_time(now or utcnow()).date()
+    return local.strftime("%H:%M") if local.date() == today else local.strftime("%m-%d %H:%M")

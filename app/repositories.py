@@ -13,10 +13,12 @@ from .devices.repository import DeviceRepository
 from .extensions import db
 from .infra.unit_of_work import SessionReads, UnitOfWork
 from .locations.repository import LocationRepository
+from .messages.repository import MessageRepository
 from .orders.repository import OrderRepository
 from .payments.refunds import OrderRefunds
 from .payments.repository import PaymentRepository
 from .pickup.codes import OrderPickupCodes
+from .pickup.repository import PickupRepository
 from .stock.repository import StockRepository
 from .weighing.repository import WeighingRepository
 
@@ -24,6 +26,12 @@ from .weighing.repository import WeighingRepository
 class Repositories:
     """Repositories on `self.connection` (and `self.session`, created only where the ORM is used).
     Each access builds a small object: nothing is cached, so no reference cycle outlives the unit."""
+
+    @property
+    def accounts(self) -> AccountRepository:
+        """Who a staff member or a member is (names for receipts and answers); deactivation and
+        password changes."""
+        return AccountRepository(self)
 
     @property
     def orders(self) -> OrderRepository:
@@ -40,6 +48,11 @@ class Repositories:
     @property
     def locations(self) -> LocationRepository:
         return LocationRepository(self.session)
+
+    @property
+    def messages(self) -> MessageRepository:
+        """The member's message centre."""
+        return MessageRepository(self.connection)
 
     @property
     def payments(self) -> PaymentRepository:
@@ -61,14 +74,14 @@ class Repositories:
         return DeviceRepository(self.session)
 
     @property
-    def accounts(self) -> AccountRepository:
-        """Members' and staff accounts: deactivation, password changes."""
-        return AccountRepository(self)
-
-    @property
     def addresses(self) -> AddressRepository:
         """Members' saved delivery addresses."""
         return AddressRepository(self)
+
+    @property
+    def pickup(self) -> PickupRepository:
+        """Pickup codes, verification attempts and the guess throttle."""
+        return PickupRepository(self.connection)
 
     @property
     def pickup_codes(self) -> OrderPickupCodes:

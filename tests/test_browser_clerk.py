@@ -187,3 +187,43 @@ def test_ship_to_the_courier_who_signs_it_for_and_the_clerk_counts_the_cash(make
     order = requests.get(f"{live_server.url}/api/v1/orders/{order_id}", headers=_h(clerk), timeout=10).json()
     assert (order["status"], order["payment_status"]) == ("completed", "paid")
     assert "差额 -0.80 元" in order["events"][-1]["reason"]
+
+
+def test_a_refund_owed_at_the_counter_is_paid_out_and_the_member_sees_it(make_browser, live_server):
+    """A pay-at-store order paid in cash on collecting part of it, then cancelled by HQ: the rest is owed
+    at the counter; the clerk pays it out from 待退款; the member's order shows it."""
+    member, clerk = live_server.login(phone="13800000001"), live_server.login(username="clerk1")
+    hq = live_server.login(username="admin")
+    body = {"items": [{"sku": "DRK-003", "qty": 2}, {"sku": "DRK-001", "qty": 1}], "fulfilment": "pickup", "store_id": STORE,
+            "payment": "at_store"}
+    order_id = requests.post(live_server.url + "/api/v1/orders", json=body, headers=_h(member), timeout=30).json()["id"]
+    code = requests.get(f"{live_server.url}/api/v1/orders/{order_id}", headers=_h(member), timeout=10).json()["pickup"]["code"]
+    verify = live_server.url + "/api/v1/clerk/pickups/verify"
+    first = requests.post(verify, json={"code": code}, headers=_h(clerk), timeout=10).json()["lines"][0]
+    r = requests.post(verify, json={"code": code, "confirm": True, "payment": "cash",
+                                    "lines": [{"line_id": first["line_id"], "qty": first["qty"]}]}, headers=_h(clerk), timeout=10)
+    assert r.status_code == 200, r.text
+    assert requests.post(f"{live_server.url}/api/v1/orders/{order_id}/cancel", json={"reason": "会员不要了"},
+                         headers=_h(hq), timeout=10).status_code == 200
+    (owed,) = requests.get(f"{live_server.url}/api/v1/orders/{order_id}", headers=_h(member), timeout=10).json()["refunds"]
+
+    page = make_browser()
+    _login(page, "clerk1")
+    _click(page, "#tab-refunds")
+    page.wait_text(f".staff-card[data-refund-id='{owed['id']}']", "到店付款 · 现金")
+    assert page.horizontal_overflow() == 0
+    page.screenshot("clerk-refunds-owed")
+    _click(page, f"#payout-cash-{owed['id']}")
+    page.wait_text("#sl-dialog", "现金退还")
+    page.click("#sl-dialog-ok")
+    page.wait_text(f".staff-card.is-done[data-refund-id='{owed['id']}']", "现金退还")
+    page.screenshot("clerk-refunds-paid-out")
+    assert page.console_errors() == []
+
+    mall = make_browser()
+    mall.open("/")
+    mall.js("window.localStorage.setItem('storelink.token.mall', arguments[0])", member)  # the member logged in
+    mall.open(f"/orders/{order_id}")
+    mall.wait_text("#order-refunds", "已在门店现金退还")
+    mall.js("document.getElementById('order-refunds').scrollIntoView({block: 'center'})")
+    mall.screenshot("mall-order-refund-at-store")

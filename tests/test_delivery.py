@@ -8,6 +8,7 @@ from app.accounts.auth import Principal
 from app.accounts.models import Staff
 from app.extensions import db
 from app.infra.unit_of_work import unit_of_work
+from app.delivery.models import DeliveryNote
 from app.payments.models import Payment
 
 from .conftest import FAST_HASH, token_for
@@ -160,3 +161,22 @@ def test_the_clerk_delivering_personally_when_no_one_is_named(app, client, defer
     assert client.get("/api/v1/courier/deliveries", headers=chain.h("courierA")).json["deliveries"] == []
     assert client.post(f"/api/v1/courier/deliveries/{oid}/delivered", headers=chain.h("courierA")).status_code == 403
     assert client.post(f"/api/v1/courier/deliveries/{oid}/delivered", headers=chain.h("clerkA")).status_code == 200
+
+
+def test_the_members_confirmation_of_receipt_closes_the_delivery_note(app, client, deferred):
+    """确认收货 before the courier marks it: the note is signed for (nothing to collect) and leaves the
+    courier's round; the courier can no longer record another outcome."""
+    chain = build_chain(app)
+    oid = _ready_delivery(app, client, chain, deferred)
+    assert _ship(client, chain, oid, courier_id=chain.principals["courierA"].id).status_code == 200
+    assert [d["id"] for d in client.get("/api/v1/courier/deliveries", headers=chain.h("courierA")).json["deliveries"]] == [oid]
+    r = client.post(f"/api/v1/orders/{oid}/confirm-receipt", headers=chain.h("m0"))
+    assert r.status_code == 200 and r.json["status"] == "completed"
+    with app.app_context():
+        note = db.session.execute(select(DeliveryNote).where(DeliveryNote.order_id == oid)).scalar_one()
+        assert (note.status, note.cash_collected) == ("settled", None) and note.outcome_at is not None
+        db.session.remove()
+    assert client.get("/api/v1/courier/deliveries", headers=chain.h("courierA")).json["deliveries"] == []
+    assert client.get("/api/v1/clerk/deliveries", headers=chain.h("clerkA")).json["deliveries"] == []  # nothing to check back
+    late = client.post(f"/api/v1/courier/deliveries/{oid}/rejected", headers=chain.h("courierA"))
+    assert (late.status_code, late.json["error"]["code"]) == (409, "illegal_transition")

@@ -185,6 +185,40 @@ def test_typed_guessing_is_throttled_per_clerk_and_per_store(app, client, deferr
     assert code not in hints and "…" + wrong[-4:] in hints
 
 
+def test_concurrent_guesses_never_pass_the_limit(app, client, deferred):
+    """Guesses in flight at the same moment: each is counted (atomically) before it is checked, so no
+    more than the limit are ever tried, per clerk and per store; the rest wait (429)."""
+    app.config.update(PICKUP_GUESSES_PER_CLERK=3, PICKUP_GUESSES_PER_STORE=5)
+    chain = build_chain(app)
+    _paid_pickup(app, client, chain, deferred)
+    second = _second_clerk(app, chain)
+
+    def guess(i):
+        return _verify(app.test_client(), chain, f"{900000000000 + i:012d}", who="clerkA").status_code
+
+    assert Counter(race(30, guess)) == {404: 3, 429: 27}
+    clerks = [second] * 30  # the store's budget (5) has 2 left
+
+    def guess_at_store(i):
+        return _verify(app.test_client(), chain, f"{800000000000 + i:012d}", who=clerks[i]).status_code
+
+    assert Counter(race(30, guess_at_store)) == {404: 2, 429: 28}
+    outcomes = Counter((a[0], a[3]) for a in _attempts(app))
+    assert outcomes == {("invalid_code", True): 5, ("too_many_attempts", False): 55}
+
+
+def test_a_found_code_is_not_counted_as_a_guess(app, client, deferred):
+    app.config.update(PICKUP_GUESSES_PER_CLERK=2, PICKUP_GUESSES_PER_STORE=30)
+    chain = build_chain(app)
+    _oid, code = _paid_pickup(app, client, chain, deferred)
+    for _ in range(5):  # previews of a real code: no guesses, however many
+        assert _verify(client, chain, code).status_code == 200
+    wrong = f"{(int(code) + 1) % 10 ** 12:012d}"
+    assert [_verify(client, chain, wrong).status_code for _ in range(3)] == [404, 404, 429]
+    r = _verify(client, chain, code)
+    assert r.status_code == 429 and 0 < r.json["error"]["details"]["retry_after_seconds"] <= 600
+
+
 def test_partial_pickup_keeps_the_rest_open_on_the_same_code(app, client, deferred):
     chain = build_chain(app)
     oid, code = _paid_pickup(app, client, chain, deferred, items=[("MILK", 3), ("RICE", 1)])

@@ -48,3 +48,8 @@ class Staff(db.Model):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # Bumped on deactivation and password change: every token issued before stops working.
     token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+def masked_phone(phone: str | None) -> str:
+    """A mobile number as staff screens show it (138****0001): enough to match the member's own phone."""
+    return phone[:3] + "****" + phone[-4:] if phone and len(phone) >= 8 else phone or ""

@@ -1,8 +1,9 @@
-"""Data access for accounts (members and staff) beyond the login read: token versions for revocation,
-deactivating staff, replacing a password."""
+"""Data access for accounts (members and staff) beyond the login read: who a staff member or a member
+is (as other packages need them), token versions for revocation, deactivating staff, replacing a
+password."""
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from .models import Member, Staff
 
@@ -43,6 +44,19 @@ class AccountRepository:
 
     def __init__(self, uow):
         self._uow = uow
+
+    def staff_name(self, staff_id: int | None) -> str | None:
+        """The staff member's name (or username when unnamed); None when there is no such staff."""
+        if staff_id is None:
+            return None
+        row = self._uow.connection.execute(select(Staff.name, Staff.username).where(Staff.id == staff_id)).first()
+        return (row.name or row.username) if row else None
+
+    def member_contact(self, member_id: int | None):
+        """(name, phone) of the member, or None."""
+        if member_id is None:
+            return None
+        return self._uow.connection.execute(select(Member.name, Member.phone).where(Member.id == member_id)).first()
 
     def account(self, kind: str, account_id: int, *, lock: bool = False):
         """The member or staff account (the model object), or None; `lock`: held until the unit ends

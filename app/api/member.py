@@ -31,7 +31,7 @@ def delete_address(address_id: int):
 @bp.get("/me/messages")
 @require(MEMBER)
 def list_messages():
-    return jsonify(messages.inbox(db.session.connection(), principal().id,
+    return jsonify(messages.inbox(reader(), principal().id,
                                   before_id=optional_int_arg("before_id", minimum=1)))
 
 
@@ -39,7 +39,7 @@ def list_messages():
 @require(MEMBER)
 def read_message(message_id: int):
     messages.mark_read(principal().id, message_id)
-    return jsonify(unread=messages.unread_count(db.session.connection(), principal().id))
+    return jsonify(unread=messages.unread_count(reader(), principal().id))
 
 
 @bp.post("/me/messages/read-all")

@@ -89,6 +89,12 @@ PICKUP_VERIFY = {
     },
 }
 REASON = {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}}}
+REFUND = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "order_id": {"type": "integer"}, "amount": {"type": "integer", "description": "cents"},
+    "status": {"enum": ["pending", "succeeded", "failed", "at_store"]}, "status_label": {"type": "string"},
+    "route": {"enum": ["original", "store"], "description": "store: owed at the store's counter (cash or card)"},
+    "payout_method": {"type": ["string", "null"]}, "paid_out_by": {"type": ["string", "null"]},
+    "done_at": {"type": ["string", "null"]}}}
 
 
 DEVICE = {"type": "object", "properties": {
@@ -210,6 +216,10 @@ def document() -> dict:
             "/clerk/deliveries": {"get": _op("Deliveries waiting for 回店校验: COD cash to count, rejected goods to check in", roles=["clerk"])},
             "/clerk/deliveries/{order_id}/check-back": {"post": _op("回店校验: count COD cash (difference recorded, order paid) or check rejected goods back in (restock, refund a paid order)", roles=["clerk", "hq"], body={
                 "type": "object", "properties": {"cash_counted": {"type": "integer", "minimum": 0, "description": "cents"}}}, ok_schema=ORDER, params=id_param)},
+            "/clerk/refunds": {"get": _op("Refunds owed at the store's counter (money taken at the store: pay-at-store, cash on delivery), and the ones recently paid out", roles=["clerk"],
+                                          ok_schema={"type": "object", "properties": {"owed": {"type": "array", "items": REFUND}, "paid_out": {"type": "array", "items": REFUND}}})},
+            "/clerk/refunds/{refund_id}/pay-out": {"post": _op("A refund owed at the store handed over the counter (who, when, how): once; 409 already_paid_out names who did it", roles=["clerk"], body={
+                "type": "object", "required": ["method"], "properties": {"method": {"enum": ["cash", "card"]}}}, ok_schema=REFUND, params=(_path_id("refund_id"),))},
             "/courier/deliveries": {"get": _op("The courier's own deliveries still out: address, contact, cash to collect", roles=["courier"])},
             "/courier/deliveries/{order_id}/delivered": {"post": _op("Delivered and signed for (COD: with the cash collected)", roles=["courier", "clerk", "hq"], body={
                 "type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}, "cash_collected": {"type": "integer", "minimum": 0, "description": "cents"}}}, ok_schema=ORDER, params=id_param)},
@@ -244,7 +254,8 @@ def document() -> dict:
                 "Order": {"type": "object", "required": ["id", "number", "status", "payment_status", "total", "lines"],
                           "properties": {"id": {"type": "integer"}, "number": {"type": "string"}, "status": {"type": "string"},
                                          "payment_status": {"type": "string"}, "total": {"type": "integer", "description": "cents"},
-                                         "lines": {"type": "array"}, "events": {"type": "array"}}},
+                                         "lines": {"type": "array"}, "events": {"type": "array"},
+                                         "refunds": {"type": "array", "items": REFUND}}},
             },
         },
     }

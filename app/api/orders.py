@@ -1,10 +1,11 @@
 from flask import current_app, jsonify, request, url_for
 from ..accounts.models import MEMBER
+from ..delivery import service as delivery
 from ..extensions import db
 from ..orders import lifecycle, queries, quote
-from ..orders.models import PICKUP
-from ..pickup import codes as pickup_codes
+from ..orders.models import PARTIALLY_REFUNDED, PICKUP, REFUNDED
 from ..orders.placement import parse_order_request, place_order, request_fingerprint
+from ..payments import refunds
 from ..payments.service import start_payment
 from ..repositories import reader
 from . import (bp, current_application, current_request, json_body, json_response, optional_int_arg,
@@ -59,8 +60,12 @@ def get_order(order_id: int):
     who = principal()
     lifecycle.check_access(order, who)
     data = order_dict(order, queries.history(connection, order.id))
+    # Where any money for goods not delivered goes: back to its route, or owed at the store's counter
+    # (looked up only for an order with refunds: phones poll this answer).
+    refunded = order.payment_status in (REFUNDED, PARTIALLY_REFUNDED)
+    data["refunds"] = refunds.refunds_of_order(reader(), order.id) if refunded else []
     if who.is_member and order.fulfilment == PICKUP:  # the code is the owner's alone (HQ and clerks never see it)
-        code = pickup_codes.of_order(connection, order.id)
+        code = reader().pickup.of_order(order.id)
         data["pickup"] = pickup_dict(code) if code is not None else None
     return jsonify(data)
 
@@ -89,4 +94,4 @@ def cancel_order(order_id: int):
 @require(MEMBER)
 def confirm_receipt(order_id: int):
     """确认收货 of the member's own shipped delivery."""
-    return jsonify(order_dict(lifecycle.confirm_receipt(order_id, principal())))
+    return jsonify(order_dict(delivery.confirm_receipt(order_id, principal())))

@@ -6,6 +6,7 @@ from ..errors import Conflict, NotFound
 from ..extensions import db
 from ..orders import queries
 from ..pickup import codes, verification
+from ..repositories import reader
 from . import bp, json_body, json_response, principal, require
 
 
@@ -30,7 +31,7 @@ def owned_pickup_code(connection, order_id: int, who):
     order = queries.order(connection, order_id, with_lines=False)
     if not (who.is_member and order.member_id == who.id):
         raise NotFound("订单不存在", code="order_not_found")
-    return codes.of_order(connection, order_id)
+    return reader().pickup.of_order(order_id)
 
 
 def pickup_dict(code) -> dict:

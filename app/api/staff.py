@@ -7,7 +7,9 @@ from ..escalation import service as escalation
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..orders import lifecycle, queries, state
+from ..payments import refunds
 from ..realtime import catchup
+from ..repositories import reader
 from . import bp, optional_int_arg, optional_json_body, optional_text, principal, require
 from .serializers import order_dict
 
@@ -95,6 +97,21 @@ def check_back(order_id: int):
     body = optional_json_body()
     order, note = delivery.check_back(order_id, principal(), cash_counted=body.get("cash_counted"))
     return jsonify({**order_dict(order), "delivery": _note_json(note)})
+
+
+@bp.get("/clerk/refunds")
+@require(CLERK)
+def store_refunds():
+    """Refunds owed at the store's counter (money taken at the store: 到店付款, cash on delivery) and
+    the ones recently paid out there."""
+    return jsonify(refunds.store_refunds(reader(), principal().store_id))
+
+
+@bp.post("/clerk/refunds/<int:refund_id>/pay-out")
+@require(CLERK)
+def pay_out_refund(refund_id: int):
+    """{method: cash | card}: the clerk handed the refund over the counter."""
+    return jsonify(refunds.pay_out(refund_id, principal(), optional_json_body().get("method")))
 
 
 @bp.get("/courier/deliveries")

@@ -19,9 +19,9 @@ from ..infra.unit_of_work import unit_of_work
 from ..orders import state
 from ..orders import lifecycle
 from ..orders.lifecycle import check_access, load_order
-from ..orders.models import COD, PAID, PICKUP, UNPAID, Order
+from ..orders.models import COD, PAID, PARTIALLY_REFUNDED, PICKUP, UNPAID, Order
 from ..orders.records import OrderRecord
-from ..payments.models import SUCCEEDED, Payment
+from ..payments.models import COD_CASH, SUCCEEDED, Payment
 from ..stock import service as stock
 from ..weighing.gate import amount_due as weighing_amount_due, ensure_settled as ensure_weighings_settled
 from .models import CARRIER, DELIVERED, OUT, REJECTED, RETURNED, SETTLED, STAFF, DeliveryNote
@@ -68,12 +68,39 @@ def delivered(order_id: int, who: Principal, *, cash_collected: int | None = Non
                                        code="cash_required", details={"cod_amount": note.cod_amount})
             reason = reason or f"客户已签收,代收现金 {cash_collected / 100:.2f} 元(待回店校验)"
         done, entry = state.transition(uow, order, state.COMPLETED, actor=who.actor, reason=reason or "客户已签收")
-        if note is not None:
-            note.status = DELIVERED if note.cod_amount > 0 else SETTLED
-            note.cash_collected = cash_collected if note.cod_amount > 0 else None
-            note.outcome_at = utcnow()
+        _signed_for(note, cash_collected)
         _announce(uow, done, entry.id)
     return done, note
+
+
+def confirm_receipt(order_id: int, who: Principal):
+    """确认收货: the member says a shipped, paid delivery arrived; its delivery note closes as signed for
+    (nothing to collect), so it leaves the courier's round. Cash on delivery is the courier's to close
+    (the cash must be collected first)."""
+    with unit_of_work() as uow:
+        order = load_order(uow, order_id)
+        if not (who.is_member and order.member_id == who.id):
+            raise NotFound("订单不存在", code="order_not_found")
+        if order.fulfilment == PICKUP or order.status != state.SHIPPED:
+            raise IllegalTransition(f"订单状态为「{state.LABELS[order.status]}」,不能确认收货",
+                                    details={"from": order.status, "to": state.COMPLETED})
+        if order.payment_status not in (PAID, PARTIALLY_REFUNDED):  # partially: a re-weighing refund
+            raise Forbidden("货到付款订单由配送员收款后完成", code="cod_confirm_by_courier")
+        note = _note_of(uow.session, order.id, lock=True)
+        done, entry = state.transition(uow, order, state.COMPLETED, actor=who.actor, reason="会员确认收货")
+        _signed_for(note, None)
+        _announce(uow, done, entry.id)
+    return done
+
+
+def _signed_for(note: DeliveryNote | None, cash_collected: int | None) -> None:
+    """The note of a delivery signed for: settled, or, with cash to collect, delivered until it is
+    counted back at the store. (Orders shipped before delivery notes existed have none.)"""
+    if note is None:
+        return
+    note.status = DELIVERED if note.cod_amount > 0 else SETTLED
+    note.cash_collected = cash_collected if note.cod_amount > 0 else None
+    note.outcome_at = utcnow()
 
 
 def rejected(order_id: int, who: Principal, *, reason: str = ""):
@@ -116,7 +143,7 @@ def _count_cash(uow, order: OrderRecord, note: DeliveryNote, counted, who: Princ
         raise ValidationFailed("请填写清点的现金金额(分)", code="cash_required", details={"cod_amount": note.cod_amount})
     now = utcnow()
     if counted > 0:
-        uow.payments.add(Payment(order_id=order.id, provider="cod_cash", out_trade_no=f"COD{order.id}",
+        uow.payments.add(Payment(order_id=order.id, provider=COD_CASH, out_trade_no=f"COD{order.id}",
                                  provider_txn_id=who.actor, amount=counted, status=SUCCEEDED, created_at=now,
                                  paid_at=now))
     note.cash_counted, note.cash_difference, note.status = counted, counted - note.cod_amount, SETTLED

@@ -161,29 +161,6 @@ def mark_ready(order_id: int, who: Principal, reason: str = "") -> OrderRecord:
         return _announce(uow, *state.transition(uow, order, to_status, actor=who.actor, reason=reason))
 
 
-def confirm_receipt(order_id: int, who: Principal) -> OrderRecord:
-    """确认收货: the member says a shipped, paid delivery arrived. Cash on delivery is the courier's to
-    close (the cash must be collected first)."""
-    with unit_of_work() as uow:
-        order = load_order(uow, order_id)
-        if not (who.is_member and order.member_id == who.id):
-            raise NotFound("订单不存在", code="order_not_found")
-        if order.fulfilment == PICKUP or order.status != state.SHIPPED:
-            raise IllegalTransition(f"订单状态为「{state.LABELS[order.status]}」,不能确认收货",
-                                    details={"from": order.status, "to": state.COMPLETED})
-        if order.payment_status not in (PAID, PARTIALLY_REFUNDED):  # partially: a re-weighing refund
-            raise Forbidden("货到付款订单由配送员收款后完成", code="cod_confirm_by_courier")
-        return _announce(uow, *state.transition(uow, order, state.COMPLETED, actor=who.actor, reason="会员确认收货"))
-
-
-def reject_delivery(order_id: int, who: Principal, reason: str = "") -> OrderRecord:
-    """拒签: the goods come back into stock; a paid order is refunded, an unpaid (COD) one just closes."""
-    with _store_action(order_id, who) as (uow, order):
-        rejected, entry = state.transition(uow, order, state.REJECTED, actor=who.actor, reason=reason or "客户拒签")
-        stock.restock(uow, order.location_id, order.line_quantities())
-        return _announce(uow, _refund_in_full(uow, rejected, actor=who.actor, reason="拒签退款"), entry)
-
-
 @contextmanager
 def _store_action(order_id: int, who: Principal):
     """One store-staff action: the order locked and checked against the caller's store. The action
@@ -225,7 +202,7 @@ def _refund_up_to(uow, order: OrderRecord, amount: int, *, actor: str, reason: s
         return order
     after = order._replace(payment_status=REFUNDED if left == 0 else PARTIALLY_REFUNDED)
     state.save(uow, order, after)
-    state.record(uow, order.id, actor=actor, kind="refund", reason=f"{reason}:原路退回 {refunded / 100:.2f} 元")
+    state.record(uow, order.id, actor=actor, kind="refund", reason=f"{reason}:{refunded.describe()}")
     return after
 
 
@@ -243,8 +220,14 @@ def _refund_in_full(uow, order: OrderRecord, *, actor: str, reason: str) -> Orde
         return order
     after = order._replace(payment_status=REFUNDED)
     state.save(uow, order, after)
-    state.record(uow, order.id, actor=actor, kind="refund", reason=f"{reason}:原路退回 {refunded / 100:.2f} 元")
+    state.record(uow, order.id, actor=actor, kind="refund", reason=f"{reason}:{refunded.describe()}")
     return after
+
+
+def refund_paid_out(uow, order: OrderRecord, *, actor: str, reason: str) -> None:
+    """A refund owed at the store was handed over the counter (a step of the caller's unit of work; the
+    payments package records the refund itself): the order's history notes who, how much and how."""
+    state.record(uow, order.id, actor=actor, kind="refund_paid_out", reason=reason)
 
 
 def _ensure_weighings_settled(uow, order: OrderRecord) -> None:

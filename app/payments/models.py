@@ -10,6 +10,14 @@ from ..clock import utcnow
 from ..extensions import db
 
 PENDING, SUCCEEDED, FAILED = "pending", "succeeded", "failed"
+# A refund of money taken at the store (the counter, cash on delivery): no provider can send it back, so
+# it is owed at the store's counter until a clerk pays it out (then SUCCEEDED, with who, when and how).
+AT_STORE = "at_store"
+# Payments taken at the store (provider names): 到店付款 in cash or by card, cash on delivery counted back.
+COUNTER_CASH, COUNTER_CARD, COD_CASH = "store_cash", "store_card", "cod_cash"
+COUNTER_PROVIDERS = {"cash": COUNTER_CASH, "card": COUNTER_CARD}
+TAKEN_AT_STORE = frozenset({COUNTER_CASH, COUNTER_CARD, COD_CASH})
+PAYOUT_METHODS = {"cash": "现金", "card": "刷卡"}
 # What a payment pays for: the order itself, or a top-up after re-weighing (补款) on an order already paid.
 ORDER, TOPUP = "order", "topup"
 
@@ -33,7 +41,8 @@ class Payment(db.Model):
 
 
 class Refund(db.Model):
-    """A refund to the route the money came from; executed at the provider after our commit."""
+    """A refund to the route the money came from: executed at the provider after our commit, or, for
+    money taken at the store, owed at its counter (status at_store) until a clerk pays it out."""
 
     __tablename__ = "refunds"
     __table_args__ = (
@@ -52,3 +61,6 @@ class Refund(db.Model):
     last_error: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # Paid out at the store's counter: by which clerk, and how (cash | card); done_at says when.
+    paid_out_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    payout_method: Mapped[str | None] = mapped_column(String(8))

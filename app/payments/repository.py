@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import bindparam, func, insert, select, update
 
 from ..infra.fastsql import FastStatement
-from .models import PENDING, SUCCEEDED, Payment, Refund
+from ..orders.models import Order
+from .models import AT_STORE, PENDING, SUCCEEDED, Payment, Refund
 
 _payments = Payment.__table__
 _OPEN_PAYMENT = FastStatement(select(_payments).where(
@@ -82,3 +83,29 @@ class PaymentRepository:
         return list(self._uow.session.execute(
             select(Refund.id).where(Refund.status == PENDING).order_by(Refund.id).limit(limit)
         ).scalars())
+
+    def mark_refund_paid_out(self, refund_id: int, staff_id: int, method: str, now) -> bool:
+        """Compare-and-set at_store → succeeded, paid out by this clerk this way now: of two clerks paying
+        out the same refund at the same moment exactly one updates the row."""
+        changed = self._uow.session.execute(
+            update(Refund).where(Refund.id == refund_id, Refund.status == AT_STORE)
+            .values(status=SUCCEEDED, done_at=now, paid_out_by=staff_id, payout_method=method)
+            .execution_options(synchronize_session=False)).rowcount
+        return changed == 1
+
+    def refunds_of_order(self, order_id: int) -> list[tuple[Refund, str]]:
+        """The order's refunds, oldest first, each with the provider of the payment it returns."""
+        return [tuple(row) for row in self._uow.session.execute(
+            select(Refund, Payment.provider).join(Payment, Payment.id == Refund.payment_id)
+            .where(Refund.order_id == order_id).order_by(Refund.id)).all()]
+
+    def store_refunds(self, store_id: int, *, owed: bool, limit: int = 100) -> list[tuple[Refund, Order, str]]:
+        """Refunds of the store's orders owed at its counter (oldest first), or the ones paid out there
+        (newest first): each with its order and the provider of the payment it returns."""
+        query = (select(Refund, Order, Payment.provider).join(Order, Order.id == Refund.order_id)
+                 .join(Payment, Payment.id == Refund.payment_id).where(Order.location_id == store_id).limit(limit))
+        if owed:
+            query = query.where(Refund.status == AT_STORE).order_by(Refund.id)
+        else:
+            query = query.where(Refund.paid_out_by.is_not(None)).order_by(Refund.done_at.desc(), Refund.id.desc())
+        return [tuple(row) for row in self._uow.session.execute(query).all()]

@@ -17,7 +17,7 @@ from ..infra.unit_of_work import unit_of_work
 from ..orders import lifecycle, state
 from ..orders.models import ONLINE, UNPAID
 from . import provider as providers, purposes
-from .models import ORDER, PENDING, SUCCEEDED, Payment
+from .models import COUNTER_PROVIDERS, ORDER, PENDING, SUCCEEDED, Payment
 from .refunds import refund_payment
 
 DEFAULT_PROVIDER = "sandbox"
@@ -88,7 +88,7 @@ def record_counter_payment(uow, order, method: str, method_label: str, who: Prin
     now = utcnow()
     amount = order.total if amount is None else amount
     if amount > 0:
-        uow.payments.add(Payment(order_id=order.id, provider=f"store_{method}", out_trade_no=f"CTR{order.id}",
+        uow.payments.add(Payment(order_id=order.id, provider=COUNTER_PROVIDERS[method], out_trade_no=f"CTR{order.id}",
                                  provider_txn_id=who.actor, amount=amount, status=SUCCEEDED, created_at=now,
                                  paid_at=now))
     return lifecycle.paid_at_counter(uow, order, actor=who.actor,

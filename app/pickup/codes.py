@@ -18,28 +18,14 @@ from datetime import datetime, timedelta
 
 import qrcode
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import bindparam, select, text, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..errors import DomainError, NotFound, TryAgain
-from ..infra.fastsql import FastStatement
-from .models import OPEN, USED, VOID, PickupCode
+from .models import OPEN, USED, VOID
 
 CODE_DIGITS = 12
 QR_PREFIX = "SLPK1."
 QR_SALT = "storelink-pickup-qr-v1"
 DRAWS = 5
-
-_t = PickupCode.__table__
-_OPEN_ONLY = text("status = 'open'")
-_INSERT = FastStatement({
-    "sqlite": sqlite_insert(_t).on_conflict_do_nothing(index_elements=[_t.c.code], index_where=_OPEN_ONLY),
-    "postgresql": postgresql_insert(_t).on_conflict_do_nothing(index_elements=[_t.c.code], index_where=_OPEN_ONLY)
-    .returning(_t.c.id),
-})
-_OF_ORDER = FastStatement(select(_t).where(_t.c.order_id == bindparam("oid")))
-_VOID = FastStatement(update(_t).where(_t.c.order_id == bindparam("oid"), _t.c.status == OPEN).values(status=VOID))
 
 
 class InvalidCode(NotFound):
@@ -55,12 +41,13 @@ def new_code() -> str:
     return f"{secrets.randbelow(10 ** CODE_DIGITS):0{CODE_DIGITS}d}"
 
 
-def issue(connection, *, order_id: int, store_id: int, now: datetime, deadline_seconds: int | None) -> str:
-    """Give the order its pickup code (in the caller's transaction); returns the code."""
+def issue(pickup, *, order_id: int, store_id: int, now: datetime, deadline_seconds: int | None) -> str:
+    """Give the order its pickup code (in the caller's transaction; `pickup`: its pickup repository);
+    returns the code."""
     deadline = now + timedelta(seconds=deadline_seconds) if deadline_seconds else None
     for _ in range(DRAWS):
         code = new_code()
-        inserted = _INSERT.insert(connection, {
+        inserted = pickup.insert_code({
             "order_id": order_id, "store_id": store_id, "code": code, "status": OPEN, "version": 0,
             "issued_at": now, "deadline_at": deadline, "reminded_at": None, "handed_over_at": None,
             "handed_over_by": None,
@@ -70,28 +57,11 @@ def issue(connection, *, order_id: int, store_id: int, now: datetime, deadline_s
     raise TryAgain("提货码生成失败,请重试", code="pickup_code_unavailable")
 
 
-def issue_for_order(connection, order_id: int, store_id: int, now: datetime) -> str:
-    """issue() with the configured pickup deadline (PICKUP_DEADLINE_SECONDS; 0: none)."""
-    from flask import current_app
-
-    return issue(connection, order_id=order_id, store_id=store_id, now=now,
-                 deadline_seconds=current_app.config.get("PICKUP_DEADLINE_SECONDS") or None)
-
-
-def of_order(connection, order_id: int):
-    """The order's code row, or None (not a pickup order, or not paid yet)."""
-    return _OF_ORDER.first(connection, {"oid": order_id})
-
-
-def void(connection, order_id: int) -> None:
-    """The order closed before its goods were collected: its code stops working."""
-    _VOID.execute(connection, {"oid": order_id})
-
-
 class OrderPickupCodes:
     """The pickup-code port of the orders package (`uow.pickup_codes`, wired in app/repositories.py): a
-    pickup order gets its code when paid (or placed to pay at the store), and the code stops working
-    when the order closes. Orders never import this package."""
+    pickup order gets its code when paid (or placed to pay at the store), with the configured pickup
+    deadline (PICKUP_DEADLINE_SECONDS; 0: none), and the code stops working when the order closes.
+    Orders never import this package."""
 
     __slots__ = ("_uow",)
 
@@ -99,10 +69,13 @@ class OrderPickupCodes:
         self._uow = uow
 
     def issue(self, order_id: int, store_id: int, now: datetime) -> str:
-        return issue_for_order(self._uow.connection, order_id, store_id, now)
+        from flask import current_app
+
+        return issue(self._uow.pickup, order_id=order_id, store_id=store_id, now=now,
+                     deadline_seconds=current_app.config.get("PICKUP_DEADLINE_SECONDS") or None)
 
     def void(self, order_id: int) -> None:
-        void(self._uow.connection, order_id)
+        self._uow.pickup.void(order_id)
 
 
 def normalise_typed(raw: str) -> str | None:
@@ -145,5 +118,5 @@ def qr_png(payload: str) -> bytes:
     return buffer.getvalue()
 
 
-__all__ = ["OPEN", "USED", "VOID", "InvalidCode", "QrExpired", "issue", "of_order", "void", "qr_token", "read_qr",
-           "qr_png", "normalise_typed", "display", "is_qr"]
+__all__ = ["OPEN", "USED", "VOID", "InvalidCode", "QrExpired", "issue", "qr_token", "read_qr", "qr_png",
+           "normalise_typed", "display", "is_qr"]

@@ -63,3 +63,16 @@ class PickupAttempt(db.Model):
     confirm: Mapped[bool] = mapped_column(Boolean, default=False)
     outcome: Mapped[str] = mapped_column(String(32))
     guess: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class PickupGuessCounter(db.Model):
+    """The guess throttle's count per scope ("staff:<id>", "store:<id>") in its current window. Every
+    verification counts itself here first, by one atomic upsert, and is refused if that makes too many:
+    so concurrent guesses can never pass the limit; an attempt that turns out not to be a guess (found
+    the order) is taken back. The audit (pickup_attempts) keeps every attempt."""
+
+    __tablename__ = "pickup_guess_counters"
+
+    scope: Mapped[str] = mapped_column(String(24), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime)
+    count: Mapped[int] = mapped_column(Integer, default=0)

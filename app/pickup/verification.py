@@ -16,14 +16,11 @@ from datetime import datetime, timedelta
 from types import SimpleNamespace
 from typing import Callable
 
-from sqlalchemy import bindparam, func, insert, select, update
-
 from ..accounts.auth import Principal
-from ..accounts.models import CLERK, Member, Staff
-from ..clock import business_time, utcnow
+from ..accounts.models import CLERK, masked_phone
+from ..clock import short_local, utcnow
 from ..infra.unit_of_work import unit_of_work
 from ..errors import Conflict, DomainError, Forbidden, TooManyRequests, ValidationFailed
-from ..infra.fastsql import FastStatement
 from ..orders import state
 from ..orders.lifecycle import load_order
 from ..orders.models import AT_STORE, PAID, PARTIALLY_REFUNDED, PICKUP, UNPAID
@@ -31,28 +28,12 @@ from ..payments.service import record_counter_payment
 from ..stock import service as stock
 from ..weighing.gate import amount_due as weighing_amount_due
 from . import codes
-from .models import OPEN, USED, VOID, PickupAttempt, PickupCode
+from .models import USED, VOID
 
 # Statuses in which a paid pickup order's goods can be handed over.
 OPEN_FOR_PICKUP = (state.AWAITING_ACCEPTANCE, state.ACCEPTED, state.READY_FOR_PICKUP)
 COUNTER_METHODS = {"cash": "现金", "card": "刷卡"}
 MAX_INPUT = 512
-
-_codes, _attempts = PickupCode.__table__, PickupAttempt.__table__
-_OPEN_BY_CODE = FastStatement(select(_codes).where(_codes.c.code == bindparam("c"), _codes.c.status == OPEN))
-_LATEST_BY_CODE = FastStatement(select(_codes).where(_codes.c.code == bindparam("c")).order_by(_codes.c.id.desc())
-                                .limit(1))
-_BY_ID = FastStatement(select(_codes).where(_codes.c.id == bindparam("id")))
-_HAND_OVER = FastStatement(
-    update(_codes).where(_codes.c.id == bindparam("cid"), _codes.c.status == OPEN, _codes.c.version == bindparam("v"))
-    .values(version=_codes.c.version + 1, status=bindparam("new_status"), handed_over_at=bindparam("now"),
-            handed_over_by=bindparam("staff"))
-)
-_AUDIT = FastStatement(insert(_attempts))
-_GUESSES_BY_STAFF = select(func.count()).select_from(_attempts).where(
-    _attempts.c.staff_id == bindparam("who"), _attempts.c.guess.is_(True), _attempts.c.at >= bindparam("since"))
-_GUESSES_AT_STORE = select(func.count()).select_from(_attempts).where(
-    _attempts.c.store_id == bindparam("store"), _attempts.c.guess.is_(True), _attempts.c.at >= bindparam("since"))
 
 
 @dataclass(frozen=True)
@@ -129,21 +110,27 @@ def _parse_lines(raw) -> list[tuple[int, int]]:
 
 
 def verify(request: Request, who: Principal, settings: Settings) -> dict:
-    """Preview (confirm false) or hand over (confirm true). Every attempt is audited: a refused one in
-    a transaction of its own, since the refusal rolls the attempt's own back."""
+    """Preview (confirm false) or hand over (confirm true). The attempt is first counted against the
+    throttle in a transaction of its own (counted before it is checked, so guesses in flight at once
+    can never pass the limit), then taken back unless it turns out a guess. Every attempt is audited:
+    a refused one in a transaction of its own, since the refusal rolls the attempt's own back."""
     if who.role != CLERK or who.store_id is None:
         raise Forbidden("只有门店店员可以核销提货码", code="forbidden_role")
     attempt = SimpleNamespace(staff_id=who.id, store_id=who.store_id, order_id=None, confirm=request.confirm,
                               **_describe_input(request.raw))
+    counted = _count_attempt(attempt, who, settings)
     try:
         with unit_of_work() as uow:
-            _check_throttle(uow.connection, who, settings)
             result = _verify(uow, request, who, settings, attempt)
-            _audit(uow.connection, attempt, outcome=result["outcome"], guess=False)
+            _audit(uow.pickup, attempt, outcome=result["outcome"], guess=False)
+            _uncount(uow.pickup, counted)
         return result
     except DomainError as exc:
+        guess = isinstance(exc, Refused)
         with unit_of_work() as uow:
-            _audit(uow.connection, attempt, outcome=exc.code, guess=isinstance(exc, Refused))
+            _audit(uow.pickup, attempt, outcome=exc.code, guess=guess)
+            if not guess:
+                _uncount(uow.pickup, counted)
         raise
 
 
@@ -154,25 +141,43 @@ def _describe_input(raw: str) -> dict:
     return {"input_kind": "qr" if codes.is_qr(raw) else "other", "input_hint": "", "typed": None}
 
 
-def _check_throttle(connection, who: Principal, settings: Settings) -> None:
-    since = utcnow() - timedelta(seconds=settings.window_seconds)
-    mine = connection.execute(_GUESSES_BY_STAFF, {"who": who.id, "since": since}).scalar_one()
-    store = connection.execute(_GUESSES_AT_STORE, {"store": who.store_id, "since": since}).scalar_one()
-    if mine >= settings.guesses_per_clerk or store >= settings.guesses_per_store:
-        minutes = max(1, settings.window_seconds // 60)
+def _count_attempt(attempt, who: Principal, settings: Settings) -> list[tuple[str, datetime]]:
+    """Count the attempt for the clerk and for the store (each one atomic increment, committed before
+    anything is checked); refused with 429, taken back and audited, if either count passes its limit.
+    Returns [(scope, window start)] to take back from should the attempt not be a guess."""
+    now = utcnow()
+    cutoff = now - timedelta(seconds=settings.window_seconds)
+    limits = ((f"staff:{who.id}", settings.guesses_per_clerk), (f"store:{who.store_id}", settings.guesses_per_store))
+    with unit_of_work() as uow:
+        pickup = uow.pickup
+        counts = [(scope, limit, *pickup.count_attempt(scope, now, cutoff)) for scope, limit in limits]
+        over = [window_start for _, limit, count, window_start in counts if count > limit]
+        counted = [(scope, window_start) for scope, _, _, window_start in counts]
+        if over:
+            _uncount(pickup, counted)
+            _audit(pickup, attempt, outcome="too_many_attempts", guess=False)
+    if over:
+        wait = max(1, int((max(over) + timedelta(seconds=settings.window_seconds) - now).total_seconds()))
+        minutes = max(1, -(-wait // 60))
         raise TooManyRequests(f"提货码输错次数过多,请 {minutes} 分钟后再试,或扫描会员的提货二维码",
-                              code="too_many_attempts", details={"retry_after_seconds": settings.window_seconds})
+                              code="too_many_attempts", details={"retry_after_seconds": wait})
+    return counted
 
 
-def _find_code(connection, request: Request, who: Principal, settings: Settings, attempt):
+def _uncount(pickup, counted: list[tuple[str, datetime]]) -> None:
+    for scope, window_start in counted:
+        pickup.uncount_attempt(scope, window_start)
+
+
+def _find_code(pickup, request: Request, who: Principal, settings: Settings, attempt):
     if attempt.typed is not None:
-        row = _OPEN_BY_CODE.first(connection, {"c": attempt.typed}) or _LATEST_BY_CODE.first(connection, {"c": attempt.typed})
+        row = pickup.by_typed_code(attempt.typed)
     elif codes.is_qr(request.raw):
         try:
             code_id, _store = codes.read_qr(settings.secret, request.raw)
         except codes.InvalidCode:
             raise Refused("二维码无效", code="invalid_code", status=404) from None
-        row = _BY_ID.first(connection, {"id": code_id})
+        row = pickup.by_id(code_id)
     else:
         raise Refused("无法识别的提货码:请扫描会员的提货二维码或输入 12 位数字提货码", code="invalid_code", status=404)
     if row is None:
@@ -183,41 +188,38 @@ def _find_code(connection, request: Request, who: Principal, settings: Settings,
 
 
 def _verify(uow, request: Request, who: Principal, settings: Settings, attempt) -> dict:
-    connection = uow.connection
-    code = _find_code(connection, request, who, settings, attempt)
+    connection, pickup = uow.connection, uow.pickup
+    code = _find_code(pickup, request, who, settings, attempt)
     attempt.order_id = code.order_id
-    _refuse_unless_open(connection, code)
+    _refuse_unless_open(uow, code)
     order = load_order(uow, code.order_id)
     # On PostgreSQL the lock may have waited for another clerk's hand-over: read the code again, so
     # the loser is told who won (the conditional UPDATE below decides either way).
-    code = _BY_ID.first(connection, {"id": code.id})
-    _refuse_unless_open(connection, code)
+    code = pickup.by_id(code.id)
+    _refuse_unless_open(uow, code)
     if order.fulfilment != PICKUP or order.status not in OPEN_FOR_PICKUP:
         raise Conflict(f"订单状态为「{state.LABELS.get(order.status, order.status)}」,不能提货",
                        code="not_open_for_pickup", details={"status": order.status})
     # Partially refunded: paid, and a re-weighed line's shortfall refunded already.
     if order.payment_status not in (PAID, PARTIALLY_REFUNDED) and order.payment_method != AT_STORE:
         raise Conflict("订单尚未支付", code="not_paid")
-    member = uow.session.get(Member, order.member_id) if order.member_id else None
+    member = uow.accounts.member_contact(order.member_id)
     if not request.confirm:
         return {"outcome": "previewed", **_describe(order, code, member, due=weighing_amount_due(connection, order))}
     order, handed = _hand_over(uow, order, code, request, who)
     return {"outcome": "handed_over", **_describe(order, code, member, handed=handed)}
 
 
-def _refuse_unless_open(connection, code) -> None:
+def _refuse_unless_open(uow, code) -> None:
     if code.status == USED:
-        raise _already_picked_up(connection, code)
+        raise _already_picked_up(uow, code)
     if code.status == VOID:
         raise Conflict("订单已关闭(已取消或已超时),提货码已失效", code="code_void")
 
 
-def _already_picked_up(connection, code) -> AlreadyPickedUp:
-    clerk = connection.execute(select(Staff.name, Staff.username).where(Staff.id == code.handed_over_by)).first()
-    name = (clerk.name or clerk.username) if clerk else "未知店员"
-    local = business_time(code.handed_over_at)
-    when = local.strftime("%H:%M") if business_time(utcnow()).date() == local.date() else local.strftime("%m-%d %H:%M")
-    return AlreadyPickedUp(f"该提货码已于 {when} 由店员 {name} 核销提货", details={
+def _already_picked_up(uow, code) -> AlreadyPickedUp:
+    name = uow.accounts.staff_name(code.handed_over_by) or "未知店员"
+    return AlreadyPickedUp(f"该提货码已于 {short_local(code.handed_over_at)} 由店员 {name} 核销提货", details={
         "picked_up_at": code.handed_over_at, "clerk": name, "order_id": code.order_id})
 
 
@@ -230,11 +232,11 @@ def _hand_over(uow, order, code, request: Request, who: Principal) -> tuple:
     for guard in _handover_guards:
         guard(connection, order, taking)
     # The race is decided here: the loser updates no row.
-    if _HAND_OVER.execute(connection, {"cid": code.id, "v": code.version, "new_status": USED if completes else OPEN,
-                                       "now": now, "staff": who.id}) != 1:
-        latest = _BY_ID.first(connection, {"id": code.id})
+    if not uow.pickup.hand_over(code.id, code.version, new_status=USED if completes else codes.OPEN, now=now,
+                                staff_id=who.id):
+        latest = uow.pickup.by_id(code.id)
         if latest.status == USED:
-            raise _already_picked_up(connection, latest)
+            raise _already_picked_up(uow, latest)
         raise Conflict("其他店员刚刚办理了该订单的提货,请重新扫码查看", code="handover_raced")
     if order.payment_status == UNPAID:
         order = _take_counter_payment(uow, order, request.payment, who)
@@ -308,7 +310,7 @@ def _describe(order, code, member, handed=None, due=None) -> dict:
                   "status_label": state.LABELS.get(order.status, order.status), "payment_method": order.payment_method,
                   "payment_status": order.payment_status, "total": order.total, "created_at": order.created_at,
                   "note": order.note},
-        "member": {"name": member.name if member else order.contact_name, "phone": _masked(member.phone if member else order.contact_phone)},
+        "member": {"name": member.name if member else order.contact_name, "phone": masked_phone(member.phone if member else order.contact_phone)},
         "lines": [{"line_id": line.id, "sku": line.sku, "name": line.name, "qty": line.qty,
                    "handed_over_qty": line.handed_over_qty, "remaining": line.qty - line.handed_over_qty,
                    "unit_price": line.unit_price, "line_total": line.line_total,
@@ -322,12 +324,8 @@ def _describe(order, code, member, handed=None, due=None) -> dict:
     return data
 
 
-def _masked(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:] if phone and len(phone) >= 8 else phone or ""
-
-
-def _audit(connection, attempt, *, outcome: str, guess: bool) -> None:
-    _AUDIT.execute(connection, {"at": utcnow(), "staff_id": attempt.staff_id, "store_id": attempt.store_id,
+def _audit(pickup, attempt, *, outcome: str, guess: bool) -> None:
+    pickup.audit({"at": utcnow(), "staff_id": attempt.staff_id, "store_id": attempt.store_id,
                                 "order_id": attempt.order_id, "input_kind": attempt.input_kind,
                                 "input_hint": attempt.input_hint, "confirm": attempt.confirm,
                                 "outcome": outcome[:32], "guess": guess})

@@ -11,10 +11,11 @@
     {key: 'ready_for_pickup', label: '待提货'},
     {key: 'ready_to_ship', label: '待发货'},
     {key: 'shipped', label: '配送中'},
-    {key: 'check_back', label: '回店校验'}
+    {key: 'check_back', label: '回店校验'},
+    {key: 'refunds', label: '待退款'}
   ];
   var state = {
-    me: null, orders: [], counts: {}, checkBack: [], tab: 'awaiting_acceptance', lastEventId: 0,
+    me: null, orders: [], counts: {}, checkBack: [], refunds: {owed: [], paid_out: []}, tab: 'awaiting_acceptance', lastEventId: 0,
     seen: {}, pending: {}, unseen: 0, fresh: {}, escalated: {}, socket: null, refreshTimer: null
   };
   var sheet = new Staff.Sheet('clerk');
@@ -63,11 +64,13 @@
   function refresh() {
     return Promise.all([
       SL.api('GET', '/clerk/orders'),
-      SL.api('GET', '/clerk/deliveries', null, {quiet: true}).catch(function () { return {deliveries: []}; })
+      SL.api('GET', '/clerk/deliveries', null, {quiet: true}).catch(function () { return {deliveries: []}; }),
+      SL.api('GET', '/clerk/refunds', null, {quiet: true}).catch(function () { return {owed: [], paid_out: []}; })
     ]).then(function (answers) {
       state.orders = answers[0].orders;
       state.counts = answers[0].counts;
       state.checkBack = answers[1].deliveries;
+      state.refunds = answers[2];
       if (answers[0].last_event_id > state.lastEventId) state.lastEventId = answers[0].last_event_id;
       announceNew();
       render();
@@ -141,14 +144,18 @@
     renderTabs();
     var list = $('clerk-list');
     list.innerHTML = '';
-    var items = state.tab === 'check_back' ? state.checkBack
-      : state.orders.filter(function (o) { return o.status === state.tab; });
-    if (!items.length) {
-      list.appendChild(el('div', {class: 'staff-empty', text: '暂无' + tabLabel(state.tab) + '订单'}));
+    if (state.tab === 'refunds') {
+      renderRefunds(list);
+    } else {
+      var items = state.tab === 'check_back' ? state.checkBack
+        : state.orders.filter(function (o) { return o.status === state.tab; });
+      if (!items.length) {
+        list.appendChild(el('div', {class: 'staff-empty', text: '暂无' + tabLabel(state.tab) + '订单'}));
+      }
+      items.forEach(function (order) {
+        list.appendChild(state.tab === 'check_back' ? checkBackCard(order) : orderCard(order));
+      });
     }
-    items.forEach(function (order) {
-      list.appendChild(state.tab === 'check_back' ? checkBackCard(order) : orderCard(order));
-    });
     var badge = state.unseen ? '(' + state.unseen + ') ' : '';
     document.title = badge + '店员中心';
   }
@@ -161,7 +168,8 @@
     var nav = $('clerk-tabs');
     nav.innerHTML = '';
     TABS.forEach(function (tab) {
-      var count = tab.key === 'check_back' ? state.checkBack.length : (state.counts[tab.key] || 0);
+      var count = tab.key === 'check_back' ? state.checkBack.length
+        : tab.key === 'refunds' ? state.refunds.owed.length : (state.counts[tab.key] || 0);
       var button = el('button', {type: 'button', class: 'staff-tab' + (state.tab === tab.key ? ' is-active' : ''),
                                  dataset: {tab: tab.key}, id: 'tab-' + tab.key,
                                  onclick: function () { chooseTab(tab.key); }},
@@ -291,6 +299,54 @@
         submit.disabled = false;
         status.hidden = false; status.className = 'staff-status is-warn'; status.textContent = SL.politeMessage(err);
       });
+    });
+  }
+
+  // ---- 门店退款: money taken at the store (到店付款, 货到付款) is refunded over the counter ---------------
+  var PAYOUT = {cash: '现金', card: '刷卡'};
+  var PAID_WITH = {store_cash: '到店付款 · 现金', store_card: '到店付款 · 刷卡', cod_cash: '货到付款 · 现金'};
+
+  function renderRefunds(list) {
+    if (!state.refunds.owed.length) list.appendChild(el('div', {class: 'staff-empty', text: '暂无待退款'}));
+    state.refunds.owed.forEach(function (r) { list.appendChild(refundCard(r)); });
+    if (state.refunds.paid_out.length) {
+      list.appendChild(el('div', {class: 'staff-section', text: '最近已退款'}));
+      state.refunds.paid_out.forEach(function (r) {
+        list.appendChild(el('div', {class: 'staff-card is-done', dataset: {refundId: r.id}}, [
+          el('div', {class: 'staff-card__head'}, [
+            el('span', {class: 'staff-card__no', text: Staff.shortNo(r.order_number)}),
+            el('span', {class: 'staff-card__money', text: SL.yuan(r.amount)})]),
+          el('div', {class: 'staff-card__meta', text: Staff.when(r.done_at) + ' ' + (r.paid_out_by || '') + ' ' +
+                                                      (PAYOUT[r.payout_method] || '') + '退还'})]));
+      });
+    }
+  }
+
+  function refundCard(r) {
+    var pay = function (method) {
+      return el('button', {type: 'button', class: 'weui-btn weui-btn_mini ' + (method === 'cash' ? 'weui-btn_primary' : 'weui-btn_default'),
+                           id: 'payout-' + method + '-' + r.id, text: PAYOUT[method] + '退还',
+                           onclick: function (e) { payOut(r, method, e.target); }});
+    };
+    return el('div', {class: 'staff-card', dataset: {refundId: r.id}}, [
+      el('div', {class: 'staff-card__head'}, [
+        el('span', {class: 'staff-card__no', text: Staff.shortNo(r.order_number) + ' · ' + Staff.when(r.created_at)}),
+        el('span', {class: 'staff-card__tag', text: PAID_WITH[r.paid_with] || '门店收款'})]),
+      el('div', {class: 'staff-card__meta'}, ['应退 ', el('span', {class: 'staff-card__money', text: SL.yuan(r.amount)}),
+                                              ' · ' + (r.reason || '')]),
+      r.member.name || r.member.phone ? el('div', {class: 'staff-card__meta', text: '会员:' + r.member.name + ' ' + r.member.phone}) : null,
+      el('div', {class: 'staff-card__actions'}, [pay('cash'), pay('card')])
+    ]);
+  }
+
+  function payOut(r, method, button) {
+    SL.confirm('确认已' + PAYOUT[method] + '退还 ' + SL.yuan(r.amount) + ' 给会员?', {ok: '已退还'}).then(function (yes) {
+      if (!yes) return;
+      button.disabled = true;
+      SL.api('POST', '/clerk/refunds/' + r.id + '/pay-out', {method: method}).then(function () {
+        SL.toast('已登记退款');
+        refresh();
+      }, function () { button.disabled = false; refresh(); });
     });
   }
 

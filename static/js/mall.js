@@ -24,7 +24,9 @@
   var PAYMENT = {online: '在线支付', cod: '货到付款', at_store: '到店付款'};
   var PAY_STATUS = {unpaid: '未支付', paid: '已支付', partially_refunded: '部分退款', refunded: '已退款'};
   var EVENT_KIND = {placed: '提交订单', status: '', payment: '支付', refund: '退款', weighed: '称重',
-                    weighing_settled: '称重补退', topup_paid: '称重补款', late_payment: '退回重复付款'};
+                    weighing_settled: '称重补退', topup_paid: '称重补款', late_payment: '退回重复付款',
+                    refund_paid_out: '门店已退款', partial_pickup: '部分提货', pickup_reminder: '提货提醒',
+                    returned: '退货入库', cod_checked: '货到付款已入账'};
   var TILE_COLOURS = ['#f6a13b', '#35b36f', '#3e8ef7', '#e8604c', '#9b6cd6', '#1fb5ad', '#d9a400', '#ef6f9a'];
 
   var CART_KEY = 'storelink.mall.cart';
@@ -900,6 +902,16 @@
       ])));
       // Fresh goods re-weighed at the store: the settlement and any top-up to pay (static/js/weighing-member.js).
       if (SL.weighingCard && o.lines.some(function (l) { return l.price_per_kg; })) view.appendChild(SL.weighingCard(o.id));
+      // Refunds: back to the original route, or (money paid at the store) collected at the store's counter.
+      if (o.refunds && o.refunds.length) {
+        view.appendChild(section('退款'));
+        view.appendChild(el('div', {class: 'mall-kv', id: 'order-refunds'}, o.refunds.map(function (r) {
+          var where = r.route === 'store'
+            ? (r.status === 'at_store' ? '请到' + storeName(o.location_id) + '柜台领取' : r.status_label + (r.done_at ? ' · ' + when(r.done_at) : ''))
+            : r.status_label;
+          return el('div', {dataset: {refundId: r.id}}, [el('span', {}, SL.yuan(r.amount) + ' · ' + (r.reason || '退款')), el('span', {}, where)]);
+        })));
+      }
       view.appendChild(section('订单跟踪'));
       view.appendChild(el('ul', {class: 'mall-timeline', id: 'order-timeline'}, (o.events || []).map(function (e) {
         var what = e.to ? (STATUS[e.to] || e.to) : '';

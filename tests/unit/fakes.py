@@ -15,6 +15,7 @@ from app.catalog.repository import NamedStore
 from app.locations.models import STORE, WAREHOUSE
 from app.orders.models import PAID, UNPAID
 from app.orders.records import OrderLineRecord, OrderRecord
+from app.payments.refunds import Refunded
 from app.stock.repository import MAX_ON_HAND, StockLevel
 
 
@@ -237,7 +238,7 @@ class FakeRefunds:
         amount = self.paid.pop(order_id, 0)
         if amount:
             self.requests.append((order_id, amount, reason))
-        return amount
+        return Refunded(amount)
 
 
 class FakePickupCodes:
@@ -271,6 +272,14 @@ class FakeAccounts:
 
     def __init__(self, accounts=()):
         self.rows = {("member" if isinstance(a, Member) else "staff", a.id): a for a in accounts}
+
+    def staff_name(self, staff_id):
+        staff = self.rows.get(("staff", staff_id))
+        return (staff.name or staff.username) if staff is not None else None
+
+    def member_contact(self, member_id):
+        member = self.rows.get(("member", member_id))
+        return SimpleNamespace(name=member.name, phone=member.phone) if member is not None else None
 
     def account(self, kind, account_id, *, lock=False):
         return self.rows.get((kind, account_id))

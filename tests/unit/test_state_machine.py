@@ -134,16 +134,6 @@ def test_handing_over_a_pickup_order_takes_its_units_out_of_stock(wired):
     assert uow.stock.of(STORE, MILK) == (48, 0)
 
 
-def test_a_rejected_delivery_comes_back_into_stock_and_is_refunded(wired):
-    uow = wired(FakeUnitOfWork())
-    order = an_order(uow, status=state.SHIPPED, fulfilment=STORE_DELIVERY, payment_status=PAID, qty=2)
-    uow.stock.rows[(STORE, MILK)] = [48, 0]  # handed over when shipped
-    uow.refunds.paid[order.id] = order.total
-    rejected = lifecycle.reject_delivery(order.id, CLERK)
-    assert (rejected.status, rejected.payment_status) == (state.REJECTED, REFUNDED)
-    assert uow.stock.of(STORE, MILK) == (50, 0)
-
-
 def test_a_failing_step_leaves_nothing_written(wired):
     uow = wired(FakeUnitOfWork())
     order = an_order(uow, status=state.READY_FOR_PICKUP, qty=2)

@@ -10,7 +10,7 @@ import requests
 import socketio
 
 from .live_server import LiveServer
-from .test_live_server import _fresh_postgres_database, _order, _pay_through_sandbox
+from .test_live_server import REDIS_URL, _fresh_postgres_database, _order, _pay_through_sandbox, _redis_or_skip
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -218,3 +218,37 @@ def test_a_member_reconnecting_twice_gets_each_missed_status_once(server):
         assert again.received == []
     finally:
         again.close()
+
+
+def test_a_clerk_on_another_worker_catches_up_through_redis(tmp_path):
+    """Two workers, one database, Redis between them: the clerk's worker logs what it delivered (events
+    from the other worker included) and replays exactly what came after the clerk's last event."""
+    _redis_or_skip()
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    queue = {"SOCKETIO_MESSAGE_QUEUE": REDIS_URL}
+    first = LiveServer(shared, **queue).start()
+    second = LiveServer(shared, **queue).start()
+    try:
+        member, clerk = first.login(phone="13800000001"), first.login(username="clerk1")
+        seen_order = _order(first, member, "DRK-003").json()["id"]
+        screen = Screen(second, "/clerk", clerk)
+        try:
+            _pay_through_sandbox(first, member, seen_order)
+            last = screen.wait_for(_new(seen_order))["event_id"]
+        finally:
+            screen.close()
+        missed = [_order(first, member, "DRK-003").json()["id"] for _ in range(2)]
+        for order_id in missed:
+            _pay_through_sandbox(first, member, order_id)
+        back = Screen(second, "/clerk", clerk, last_event_id=last)
+        try:
+            back.wait_for(_new(missed[-1]))
+            time.sleep(0.5)
+            assert [(n, d["order_id"], d.get("replayed")) for n, d in back.received] == \
+                [("order.new", missed[0], True), ("order.new", missed[1], True)]
+        finally:
+            back.close()
+    finally:
+        first.stop()
+        second.stop()

@@ -150,4 +150,4 @@ def _pairs_json(pairs) -> list[dict]:
 @require(HQ)
 def hq_escalations():
     """Orders escalated for waiting too long to be accepted, still waiting (HQ's view in the clerk centre)."""
-    return jsonify(escalations=escalation.open_escalations(db.session.connection()))
+    return jsonify(escalations=escalation.open_escalations(reader()))

@@ -57,6 +57,15 @@ def _float(name: str, default: float) -> float:
     return value
 
 
+def _trusted_proxies(text: str | None):
+    from .infra.client_address import parse_trusted_proxies
+
+    try:
+        return parse_trusted_proxies(text)
+    except ValueError as exc:
+        raise ConfigError(f"TRUSTED_PROXIES: {exc}") from exc
+
+
 def public_base_url() -> str:
     """PUBLIC_BASE_URL if set, else the address wsgi.py listens on (HOST, PORT): a server started on
     another port must not send shoppers and payment notifications to port 5000."""
@@ -122,13 +131,20 @@ def from_environment(**overrides) -> dict:
         # What one connection may hold of the HTTP server (app/infra/http_server.py): seconds a client may
         # take to send a request's header block, to send its body, to stay idle between requests;
         # bytes of one header block.
-        # Login throttling (app/accounts/throttle.py): failed attempts allowed per account and per
-        # client address within the window, then 429 until it ends. Counters in Redis when
-        # RATELIMIT_STORAGE_URL (else SOCKETIO_MESSAGE_QUEUE) is set, in memory otherwise.
-        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 10),
+        # Login throttling (app/accounts/throttle.py): failed attempts allowed per account from one
+        # client address, per account from all addresses together (addresses it logged in from
+        # within LOGIN_KNOWN_ADDRESS_DAYS exempt), and per client address within the window, then 429
+        # until it ends. Counters in Redis when RATELIMIT_STORAGE_URL (else SOCKETIO_MESSAGE_QUEUE)
+        # is set, in memory otherwise.
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS": _int("LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS", 10),
+        "LOGIN_MAX_FAILURES_PER_ACCOUNT": _int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 100),
+        "LOGIN_KNOWN_ADDRESS_DAYS": _int("LOGIN_KNOWN_ADDRESS_DAYS", 30),
         "LOGIN_MAX_FAILURES_PER_ADDRESS": _int("LOGIN_MAX_FAILURES_PER_ADDRESS", 50),
         "LOGIN_THROTTLE_WINDOW_SECONDS": _int("LOGIN_THROTTLE_WINDOW_SECONDS", 15 * 60),
         "RATELIMIT_STORAGE_URL": os.environ.get("RATELIMIT_STORAGE_URL") or None,
+        # Reverse proxies (addresses or CIDR networks) whose X-Forwarded-For names the client
+        # (app/infra/client_address.py); none by default: the connection's peer is the client.
+        "TRUSTED_PROXIES": _trusted_proxies(os.environ.get("TRUSTED_PROXIES")),
         "HTTP_HEADER_TIMEOUT": _float("HTTP_HEADER_TIMEOUT", 10.0),
         "HTTP_BODY_TIMEOUT": _float("HTTP_BODY_TIMEOUT", 30.0),
         "HTTP_KEEPALIVE_TIMEOUT": _float("HTTP_KEEPALIVE_TIMEOUT", 60.0),

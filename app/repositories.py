@@ -7,6 +7,7 @@ them a fake unit of work (tests/unit/fakes.py) instead.
 from __future__ import annotations
 
 from .accounts.repository import AccountRepository
+from .addresses.repository import AddressRepository
 from .catalog.repository import CatalogRepository
 from .devices.repository import DeviceRepository
 from .escalation.repository import EscalationRepository
@@ -29,8 +30,9 @@ class Repositories:
 
     @property
     def accounts(self) -> AccountRepository:
-        """Who a staff member or a member is (names for receipts and answers)."""
-        return AccountRepository(self.connection)
+        """Who a staff member or a member is (names for receipts and answers); deactivation and
+        password changes."""
+        return AccountRepository(self)
 
     @property
     def orders(self) -> OrderRepository:
@@ -76,6 +78,11 @@ class Repositories:
     def devices(self) -> DeviceRepository:
         """Hardware bridges and their print jobs."""
         return DeviceRepository(self.session)
+
+    @property
+    def addresses(self) -> AddressRepository:
+        """Members' saved delivery addresses."""
+        return AddressRepository(self)
 
     @property
     def pickup(self) -> PickupRepository:

@@ -28,7 +28,8 @@ from orders import Api, running_server  # noqa: E402  (monkey-patches on import)
 SCENARIOS = {
     "idle": (0, {}),
     "throttled": (None, {}),
-    "unthrottled": (None, {"LOGIN_MAX_FAILURES_PER_ACCOUNT": "100000000", "LOGIN_MAX_FAILURES_PER_ADDRESS": "100000000"}),
+    "unthrottled": (None, {"LOGIN_MAX_FAILURES_PER_ACCOUNT": "100000000", "LOGIN_MAX_FAILURES_PER_ADDRESS": "100000000",
+                           "LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS": "100000000"}),
 }
 
 

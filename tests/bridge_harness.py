@@ -3,7 +3,6 @@ and a printer on a local TCP port: shared by the end-to-end tests and bench/brid
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import threading
 import time
@@ -13,7 +12,7 @@ import requests
 import socketio
 
 from .fake_hardware import PtyScale, TcpPrinter
-from .live_server import ROOT, LiveServer
+from .live_server import ChildProcess, LiveServer
 
 
 def api(server: LiveServer, method: str, path: str, token: str, **kwargs):
@@ -31,39 +30,18 @@ def wait_until(predicate, timeout: float = 20.0, interval: float = 0.05):
     return predicate()
 
 
-class BridgeProcess:
-    """`python -m hardware_bridge ...` in a subprocess, its log in a file."""
+class BridgeProcess(ChildProcess):
+    """`python -m hardware_bridge ...` in a subprocess, its log in a file (kept across restarts)."""
 
     def __init__(self, directory: Path, server_url: str, token: str, *, scale: str | None = None,
                  protocol: str | None = None, printers: tuple[str, ...] = ()):
-        self.log_path = directory / "bridge.log"
-        self.args = [sys.executable, "-m", "hardware_bridge", "--server", server_url,
-                     "--spool", str(directory / "spool.db")]
+        args = [sys.executable, "-m", "hardware_bridge", "--server", server_url, "--spool", str(directory / "spool.db")]
         if scale:
-            self.args += ["--scale", scale, "--scale-protocol", protocol]
+            args += ["--scale", scale, "--scale-protocol", protocol]
         for uri in printers:
-            self.args += ["--printer", uri]
-        self.env = {**os.environ, "STORELINK_BRIDGE_TOKEN": token, "PYTHONUNBUFFERED": "1"}
-        self.process = None
-
-    def start(self) -> "BridgeProcess":
-        self._log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(self.args, cwd=ROOT, env=self.env, stdout=self._log, stderr=subprocess.STDOUT)
-        return self
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        if getattr(self, "_log", None):
-            self._log.close()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-4000:]
+            args += ["--printer", uri]
+        env = {**os.environ, "STORELINK_BRIDGE_TOKEN": token, "PYTHONUNBUFFERED": "1"}
+        super().__init__(args, directory / "bridge.log", env, append_log=True)
 
 
 class ClerkListener:

@@ -33,7 +33,8 @@ DIVISION_CHECKED = {("POST", "/stores/match"), ("POST", "/orders"), ("POST", "/o
 
 _DIR = Path(tempfile.mkdtemp(prefix="storelink-schema-"))
 APP = create_app(_base_config(f"sqlite:///{_DIR / 'schema.db'}", BACKGROUND_SPAWN=lambda *_: None,
-                              LOGIN_MAX_FAILURES_PER_ACCOUNT=1_000_000, LOGIN_MAX_FAILURES_PER_ADDRESS=1_000_000))
+                              LOGIN_MAX_FAILURES_PER_ACCOUNT=1_000_000, LOGIN_MAX_FAILURES_PER_ADDRESS=1_000_000,
+                              LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS=1_000_000))
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", APP)
 
 

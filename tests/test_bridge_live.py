@@ -7,6 +7,7 @@ import pytest
 
 from .bridge_harness import (BridgeProcess, ClerkListener, LiveServer, PtyScale, TcpPrinter, api, device,
                              register_bridge, wait_until)
+from .live_server import two_workers
 
 
 @pytest.fixture
@@ -105,14 +106,9 @@ def test_reading_print_job_server_restart_and_revocation(setup, tmp_path):
 def test_two_workers_relay_readings_and_revoke_across_redis(tmp_path):
     """The bridge on one worker, the clerk and HQ on another: readings cross through Redis, and a
     revocation made on the other worker still cuts the bridge off at once."""
-    from .test_live_server import REDIS_URL, _redis_or_skip
-
-    _redis_or_skip()
     shared = tmp_path / "shared"
     shared.mkdir()
-    queue = {"SOCKETIO_MESSAGE_QUEUE": REDIS_URL}
-    first = LiveServer(shared, **queue).start()
-    second = LiveServer(shared, **queue).start()  # same database, another process
+    first, second = two_workers(shared)
     scale, bridge, clerk = PtyScale(tmp_path), None, None
     try:
         hq, clerk_token = second.login(username="admin"), second.login(username="clerk1")

@@ -12,6 +12,7 @@ from hardware_bridge.printing.render import cell_width, render
 from hardware_bridge.printing.spool import Spool
 from hardware_bridge.printing.transport import parse_printer
 from hardware_bridge.printing.worker import PrinterWorker
+from tests.bridge_harness import wait_until
 from tests.fake_hardware import TcpPrinter
 
 RECEIPT = {
@@ -104,15 +105,6 @@ class Bridge:
         for t in self.threads:
             t.join(5)
         self.spool.close()
-
-
-def wait_until(predicate, timeout=15.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 @pytest.fixture
@@ -230,8 +222,11 @@ def test_paper_out_keeps_the_job_until_paper_is_back(tmp_path, printer):
         assert wait_until(lambda: bridge.workers["receipt"].state == "paper_out")
         assert bridge.spool.state("j1")[0] in ("pending", "sending")
         printer.paper_status = 0x00
-        assert wait_until(lambda: bridge.spool.state("j1") == ("printed", ""))
+        # Wait for the outcome itself: the worker records it in the spool first and reports it after
+        # (so a crash in between re-sends it), and a loaded host can run this thread in between.
+        assert wait_until(lambda: bridge.outcomes)
         assert bridge.outcomes == [("j1", "printed", "")]
+        assert bridge.spool.state("j1") == ("printed", "")
     finally:
         bridge.close()
 

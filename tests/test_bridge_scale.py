@@ -11,16 +11,8 @@ import time
 import pytest
 
 from hardware_bridge.scale import PROFILES, FrameBuffer, ScaleReader, decode_frame
+from tests.bridge_harness import wait_until
 from tests.fake_hardware import PtyScale, ToledoScale
-
-
-def wait_until(predicate, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return predicate()
 
 
 class Running:

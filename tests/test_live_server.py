@@ -16,9 +16,8 @@ from sqlalchemy.engine import make_url
 
 from .conftest import PG_URL, REQUIRE_SERVICES, _postgres_reachable
 from .helpers import race
-from .live_server import LiveServer
+from .live_server import LiveServer, two_workers
 
-REDIS_URL = __import__("os").environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 # Named after the test database, so suites run side by side against one server (test_a, test_b) never
 # drop each other's live-server database.
 E2E_DB = f"{make_url(PG_URL).database}_e2e"
@@ -36,17 +35,6 @@ def _fresh_postgres_database() -> str:
         conn.execute(text(f"CREATE DATABASE {E2E_DB}"))
     admin.dispose()
     return make_url(PG_URL).set(database=E2E_DB).render_as_string(hide_password=False)
-
-
-def _redis_or_skip() -> None:
-    import redis
-
-    try:
-        redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1).ping()
-    except Exception as exc:
-        if REQUIRE_SERVICES:
-            pytest.fail(f"Redis required but unavailable at {REDIS_URL}: {exc}")
-        pytest.skip(f"Redis is not available at {REDIS_URL} ({exc})")
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -164,12 +152,9 @@ def test_member_token_cannot_join_the_clerk_namespace(server):
 
 
 def test_event_reaches_a_clerk_connected_to_another_worker_through_redis(tmp_path):
-    _redis_or_skip()
     shared = tmp_path / "shared"
     shared.mkdir()
-    queue = {"SOCKETIO_MESSAGE_QUEUE": REDIS_URL}
-    first = LiveServer(shared, **queue).start()
-    second = LiveServer(shared, **queue).start()  # same database, another process
+    first, second = two_workers(shared)
     try:
         clerk = first.login(username="clerk1")
         c, got, ready = _connect(second.url, "/clerk", clerk)

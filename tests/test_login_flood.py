@@ -19,7 +19,8 @@ SLOW_MEMBER = "13800000002"
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     instance = tmp_path_factory.mktemp("logins")
-    live = LiveServer(instance, LOGIN_MAX_FAILURES_PER_ACCOUNT="5", LOGIN_MAX_FAILURES_PER_ADDRESS="1000").start()
+    live = LiveServer(instance, LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS="5",
+                      LOGIN_MAX_FAILURES_PER_ADDRESS="1000").start()
     # One member whose password hash takes long to check (a costly PBKDF2), so a check in progress
     # is easy to overlap with other requests.
     with sqlite3.connect(instance / "storelink.db") as db:

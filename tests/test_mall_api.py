@@ -31,7 +31,7 @@ def test_register_logs_the_new_member_in_and_refuses_the_same_number_twice(app, 
 
 
 def test_registration_attempts_are_throttled_like_logins(app, client):
-    limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
+    limit = app.config["LOGIN_MAX_FAILURES_PER_ACCOUNT_AND_ADDRESS"]
     body = {"phone": "13912345678", "password": "abc12345"}
     assert client.post("/api/v1/auth/register", json=body).status_code == 201
     codes = [client.post("/api/v1/auth/register", json=body).status_code for _ in range(limit + 1)]

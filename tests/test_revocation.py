@@ -8,7 +8,7 @@ import pytest
 import requests
 import socketio
 
-from .live_server import LiveServer
+from .live_server import LiveServer, two_workers
 
 
 @pytest.fixture(scope="module")
@@ -82,12 +82,7 @@ def test_changing_a_password_refuses_every_earlier_token_and_closes_their_socket
 
 
 def test_a_clerk_connected_to_another_worker_is_disconnected_through_redis(tmp_path):
-    from .test_live_server import REDIS_URL, _redis_or_skip
-
-    _redis_or_skip()
-    queue = {"SOCKETIO_MESSAGE_QUEUE": REDIS_URL}
-    first = LiveServer(tmp_path, **queue).start()
-    second = LiveServer(tmp_path, **queue).start()  # same database, another process
+    first, second = two_workers(tmp_path)
     try:
         clerk = first.login(username="clerk1")
         client, gone = connect(second, "/clerk", clerk)

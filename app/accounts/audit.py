@@ -21,6 +21,10 @@ def failed(kind: str, identifier: str, address: str, account_id: int | None) -> 
                 account_id if account_id is not None else "unknown", address or "-")
 
 
-def throttled(kind: str, identifier: str, address: str, retry_after: int) -> None:
-    log.warning("login refused, too many attempts: %s %r from %s (retry after %ss)", kind,
+SCOPES = {"account_and_address": "this account from this address", "address": "this address",
+          "account": "this account from every address"}
+
+
+def throttled(kind: str, identifier: str, address: str, retry_after: int, scope: str) -> None:
+    log.warning("login refused, too many attempts (%s): %s %r from %s (retry after %ss)", SCOPES[scope], kind,
                 _shown(kind, identifier), address or "-", retry_after)

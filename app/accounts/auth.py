@@ -73,8 +73,8 @@ HASH_THREADS = 2  # hashes at once; more would only take CPU from the event loop
 
 def authenticate(session, *, phone: str | None = None, username: str | None = None, password,
                  throttle: LoginThrottle | None = None, address: str = "") -> Principal:
-    """Checks a login. With a throttle, the attempt counts toward the account's and the address's
-    limits first (429 past them, without looking at the password); failures are audited."""
+    """Checks a login. With a throttle, the attempt counts toward the throttle's limits first (429
+    past them, without looking at the password); failures are audited."""
     if not isinstance(password, str) or not password:
         raise ValidationFailed("需要 password", code="invalid_credentials_format")
     if (phone is None) == (username is None):
@@ -87,7 +87,7 @@ def authenticate(session, *, phone: str | None = None, username: str | None = No
         attempt = throttle.attempt(f"{kind}:{identifier}", address) if throttle is not None else None
     except TooManyRequests as refused:
         if refused.first_refusal:
-            audit.throttled(kind, identifier, address, refused.details["retry_after"])
+            audit.throttled(kind, identifier, address, refused.details["retry_after"], refused.scope)
         raise
     if phone is not None:
         account = session.execute(select(Member).where(Member.phone == phone)).scalar_one_or_none()

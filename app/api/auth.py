@@ -4,6 +4,7 @@ from ..accounts import revocation
 from ..accounts.auth import authenticate
 from ..accounts.registration import parse_registration, register_member
 from ..extensions import db
+from ..infra import client_address
 from . import bp, json_body, principal
 
 
@@ -11,7 +12,8 @@ from . import bp, json_body, principal
 def login():
     body = json_body()
     who = authenticate(db.session, phone=body.get("phone"), username=body.get("username"), password=body.get("password"),
-                       throttle=current_app.extensions["storelink_login_throttle"], address=request.remote_addr or "")
+                       throttle=current_app.extensions["storelink_login_throttle"],
+                       address=client_address.of_request(request))
     token = current_app.extensions["storelink_tokens"].issue(who)
     return jsonify(token=token, token_type="Bearer", **who.to_dict())
 
@@ -22,7 +24,8 @@ def register():
     Attempts count toward the login throttle (per number and per address): "this number is taken" is
     an answer about an account, and each attempt costs a password hash."""
     phone, password, name = parse_registration(json_body())
-    attempt = current_app.extensions["storelink_login_throttle"].attempt(f"register:{phone}", request.remote_addr or "")
+    attempt = current_app.extensions["storelink_login_throttle"].attempt(f"register:{phone}",
+                                                                         client_address.of_request(request))
     who = register_member(phone, password, name)
     attempt.succeeded()
     token = current_app.extensions["storelink_tokens"].issue(who)
@@ -40,6 +43,6 @@ def change_password():
     body = json_body()
     who = revocation.change_password(principal(), body.get("old_password"), body.get("new_password"),
                                      throttle=current_app.extensions["storelink_login_throttle"],
-                                     address=request.remote_addr or "")
+                                     address=client_address.of_request(request))
     token = current_app.extensions["storelink_tokens"].issue(who)
     return jsonify(token=token, token_type="Bearer", **who.to_dict())

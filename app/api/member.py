@@ -12,7 +12,7 @@ from . import bp, json_body, optional_int_arg, principal, require
 @bp.get("/me/addresses")
 @require(MEMBER)
 def list_addresses():
-    return jsonify(addresses=[a.to_dict() for a in addresses.of_member(db.session, principal().id)])
+    return jsonify(addresses=[a.to_dict() for a in addresses.of_member(reader(), principal().id)])
 
 
 @bp.post("/me/addresses")

@@ -9,6 +9,8 @@ import copy
 import itertools
 from types import SimpleNamespace
 
+from app.accounts.models import Member
+from app.addresses.models import SavedAddress
 from app.catalog.repository import NamedStore
 from app.locations.models import STORE, WAREHOUSE
 from app.orders.models import PAID, UNPAID
@@ -265,14 +267,69 @@ class FakeWeighings:
         return self.unsettled.get(order_id, 0)
 
 
+class FakeAccounts:
+    """Members and staff as (transient) model objects, keyed by (kind, id)."""
+
+    def __init__(self, accounts=()):
+        self.rows = {("member" if isinstance(a, Member) else "staff", a.id): a for a in accounts}
+
+    def staff_name(self, staff_id):
+        staff = self.rows.get(("staff", staff_id))
+        return (staff.name or staff.username) if staff is not None else None
+
+    def member_contact(self, member_id):
+        member = self.rows.get(("member", member_id))
+        return SimpleNamespace(name=member.name, phone=member.phone) if member is not None else None
+
+    def account(self, kind, account_id, *, lock=False):
+        return self.rows.get((kind, account_id))
+
+    def replace_password(self, account, password_hash):
+        account.password_hash = password_hash
+        account.token_version += 1
+
+    def deactivate_staff(self, staff_id):
+        staff = self.rows.get(("staff", staff_id))
+        if staff is None:
+            return None
+        staff.active, staff.token_version = False, staff.token_version + 1
+        return SimpleNamespace(id=staff.id, username=staff.username, token_version=staff.token_version)
+
+
+class FakeAddresses:
+    def __init__(self):
+        self.rows: dict[int, SavedAddress] = {}
+        self._ids = itertools.count(1)
+
+    def count(self, member_id):
+        return sum(row.member_id == member_id for row in self.rows.values())
+
+    def add(self, member_id, address, contact_name, contact_phone):
+        saved = SavedAddress(id=next(self._ids), member_id=member_id, province=address.province, city=address.city,
+                             district=address.district, street=address.street, detail=address.detail,
+                             contact_name=contact_name, contact_phone=contact_phone)
+        self.rows[saved.id] = saved
+        return saved
+
+    def of_member(self, member_id):
+        return sorted((row for row in self.rows.values() if row.member_id == member_id), key=lambda r: -r.id)
+
+    def remove(self, member_id, address_id):
+        row = self.rows.get(address_id)
+        if row is None or row.member_id != member_id:
+            return False
+        del self.rows[address_id]
+        return True
+
+
 class FakeUnitOfWork:
     """Every unit of work the code under test opens: each `with` keeps its changes when the body
     succeeds and puts everything back when it raises (as the real transaction's rollback does);
     events are published only on success."""
 
-    _STATE = ("orders", "stock", "refunds", "pickup_codes")
+    _STATE = ("orders", "stock", "refunds", "pickup_codes", "accounts", "addresses")
 
-    def __init__(self, *, products=(), locations=(), stock=None):
+    def __init__(self, *, products=(), locations=(), stock=None, accounts=()):
         self.orders = FakeOrders()
         self.stock = FakeStock(stock)
         self.catalog = FakeCatalog(products, locations)
@@ -280,6 +337,8 @@ class FakeUnitOfWork:
         self.refunds = FakeRefunds()
         self.pickup_codes = FakePickupCodes()
         self.weighings = FakeWeighings()
+        self.accounts = FakeAccounts(accounts)
+        self.addresses = FakeAddresses()
         self.published: list[tuple[str, dict]] = []
         self.commits = 0
         self._pending: list = []

@@ -9,8 +9,8 @@ import pytest
 import requests
 import socketio
 
-from .live_server import LiveServer
-from .test_live_server import REDIS_URL, _fresh_postgres_database, _order, _pay_through_sandbox, _redis_or_skip
+from .live_server import LiveServer, two_workers
+from .test_live_server import _fresh_postgres_database, _order, _pay_through_sandbox
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
@@ -223,12 +223,9 @@ def test_a_member_reconnecting_twice_gets_each_missed_status_once(server):
 def test_a_clerk_on_another_worker_catches_up_through_redis(tmp_path):
     """Two workers, one database, Redis between them: the clerk's worker logs what it delivered (events
     from the other worker included) and replays exactly what came after the clerk's last event."""
-    _redis_or_skip()
     shared = tmp_path / "shared"
     shared.mkdir()
-    queue = {"SOCKETIO_MESSAGE_QUEUE": REDIS_URL}
-    first = LiveServer(shared, **queue).start()
-    second = LiveServer(shared, **queue).start()
+    first, second = two_workers(shared)
     try:
         member, clerk = first.login(phone="13800000001"), first.login(username="clerk1")
         seen_order = _order(first, member, "DRK-003").json()["id"]

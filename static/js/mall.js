@@ -592,7 +592,7 @@
               el('div', {class: 'mall-option__main'}, [
                 el('div', {}, [s.name, el('span', {class: 'mall-tag ' + (s.has_all ? 'mall-tag_ok' : 'mall-tag_warn')}, s.has_all ? '有货' : '库存不足')]),
                 el('div', {class: 'mall-option__sub'}, [s.address, s.distance_m !== null ? ' · 距您 ' + distance(s.distance_m) : ''].join('')),
-                short.length ? el('div', {class: 'mall-option__sub'}, short.map(function (x) { return x.sku + ' 仅剩 ' + x.available; }).join(',')) : null
+                short.length ? el('div', {class: 'mall-option__sub'}, short.map(function (x) { return (x.name || x.sku) + ' 仅剩 ' + x.available; }).join(',')) : null
               ])
             ]));
           });

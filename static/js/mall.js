@@ -949,7 +949,8 @@
     stores().then(function () { return api('GET', '/orders/' + id, null, {quiet: true}); }).then(function (o) {
       var box = el('div', {class: 'mall-pickup', id: 'pickup'});
       view.appendChild(box);
-      box.appendChild(el('div', {class: 'mall-order__status', id: 'pickup-status'}, STATUS[o.status] || o.status));
+      box.appendChild(el('div', {class: 'mall-order__status' + (FINISHED.indexOf(o.status) >= 0 ? ' is-done' : ''), id: 'pickup-status'},
+        STATUS[o.status] || o.status));
       var code = o.pickup;
       if (o.fulfilment !== 'pickup') {
         box.appendChild(el('p', {}, '这是配送订单,无需提货码。'));
@@ -964,6 +965,9 @@
         box.appendChild(el('div', {class: 'sl-muted'}, '或告知提货码'));
         box.appendChild(el('div', {class: 'mall-pickup__code', id: 'pickup-code'}, code.code_display || code.code));
         if (code.deadline_at) box.appendChild(el('div', {class: 'sl-muted'}, '请于 ' + when(code.deadline_at) + ' 前提货'));
+        if (o.status === 'awaiting_acceptance' || o.status === 'accepted') {  // the code exists from payment on
+          box.appendChild(el('div', {class: 'mall-note', id: 'pickup-not-ready'}, '门店正在备货,备好后会通知您,收到通知再到店提货'));
+        }
         if (o.payment_status === 'unpaid') {
           box.appendChild(el('div', {class: 'mall-note', id: 'pickup-pay-at-store'}, '到店付款 ' + SL.yuan(o.total) + ',提货时向店员支付'));
         }
@@ -1006,6 +1010,14 @@
       state.unread = data.unread;
       updateBadges();
       if (!data.messages.length) { list.appendChild(empty('暂无消息')); return; }
+      if (data.unread) {
+        list.appendChild(el('div', {style: 'text-align:right'}, el('button', {type: 'button', class: 'mall-link-btn', id: 'read-all',
+          onclick: function (e) {
+            e.target.disabled = true;
+            api('POST', '/me/messages/read-all').then(function () { SL.toast('已全部标为已读'); render(); refreshUnread(); },
+              function () { e.target.disabled = false; });
+          }}, '全部标为已读(' + data.unread + ')')));
+      }
       data.messages.forEach(function (m) {
         list.appendChild(el('a', {class: 'mall-message', href: m.link, dataset: {kind: m.kind}, onclick: function (e) {
           e.preventDefault();

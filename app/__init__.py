@@ -52,7 +52,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(config_module.PROJECT_DIR / "migrations"))
-    socketio.init_app(app, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"], cors_allowed_origins=[])
+    from .realtime import pushlog
+
+    # The client manager logs what each room was sent, in delivery order: the catch-up replays from it.
+    socketio.init_app(app, message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"], cors_allowed_origins=[],
+                      client_manager=pushlog.client_manager(app.config["SOCKETIO_MESSAGE_QUEUE"]))
     with app.app_context():
         configure_engine(db.engine)
         _wire_unit_of_work(app)

@@ -10,6 +10,7 @@ from .accounts.repository import AccountRepository
 from .addresses.repository import AddressRepository
 from .catalog.repository import CatalogRepository
 from .devices.repository import DeviceRepository
+from .escalation.repository import EscalationRepository
 from .extensions import db
 from .infra.unit_of_work import SessionReads, UnitOfWork
 from .locations.repository import LocationRepository
@@ -44,6 +45,11 @@ class Repositories:
     @property
     def catalog(self) -> CatalogRepository:
         return CatalogRepository(self.connection)
+
+    @property
+    def escalations(self) -> EscalationRepository:
+        """Orders escalated for waiting too long to be accepted."""
+        return EscalationRepository(self.connection)
 
     @property
     def locations(self) -> LocationRepository:

@@ -56,3 +56,43 @@ def test_idempotency_keys_move_onto_their_orders_and_back(tmp_path):
         assert [tuple(k) for k in keys] == [(1, "tap-1", "h1", 1)]
         assert "idempotency_key" not in columns
         db.engine.dispose()
+
+
+def test_refunds_stuck_on_money_taken_at_the_store_become_owed_at_the_counter_and_back(tmp_path):
+    app = _app(tmp_path)
+    with app.app_context():
+        upgrade(revision="0010")
+        with db.engine.begin() as conn:
+            conn.execute(text(
+                "INSERT INTO locations (id, code, name, kind, province, city, district, street, address_detail, "
+                "phone, lat, lng, active) VALUES (1, 'S', '店', 'store', '上海市', '上海市', '徐汇区', '', '', '', 0, 0, 1)"))
+            conn.execute(text("INSERT INTO members (id, phone, name, password_hash, level, points, created_at) "
+                              "VALUES (1, '13800000009', '会员', 'x', 'normal', 0, '2026-11-22 00:00:00.000000')"))
+            conn.execute(text(
+                "INSERT INTO orders (id, number, member_id, channel, fulfilment, location_id, payment_method, "
+                "payment_status, status, routing_reason, contact_name, contact_phone, note, goods_total, "
+                "delivery_fee, total, created_at, updated_at) VALUES (1, 'N1', 1, 'mall', 'pickup', 1, "
+                "'at_store', 'refunded', 'cancelled', '', '', '', '', 300, 0, 300, "
+                "'2026-11-22 00:00:00.000000', '2026-11-22 00:00:00.000000')"))
+            for pid, provider in ((1, "store_cash"), (2, "cod_cash"), (3, "sandbox")):
+                conn.execute(text(
+                    "INSERT INTO payments (id, order_id, provider, out_trade_no, amount, purpose, status, pay_url, "
+                    "created_at) VALUES (:id, 1, :p, :n, 100, 'order', 'succeeded', '', '2026-11-22 00:00:00.000000')"),
+                    {"id": pid, "p": provider, "n": f"T{pid}"})
+            for rid, pid, status in ((1, 1, "pending"), (2, 2, "failed"), (3, 3, "pending"), (4, 1, "succeeded")):
+                conn.execute(text(
+                    "INSERT INTO refunds (id, payment_id, order_id, refund_no, amount, reason, status, attempts, "
+                    "last_error, created_at) VALUES (:id, :pid, 1, :no, 10, '', :s, 20, 'NotFound: 未知的支付渠道', "
+                    "'2026-11-22 00:00:00.000000')"), {"id": rid, "pid": pid, "no": f"RF{rid}", "s": status})
+
+        upgrade(revision="0011")
+        with db.engine.connect() as conn:
+            rows = [tuple(r) for r in conn.execute(text("SELECT id, status, last_error FROM refunds ORDER BY id"))]
+        assert [r[:2] for r in rows] == [(1, "at_store"), (2, "at_store"), (3, "pending"), (4, "succeeded")]
+        assert rows[0][2] == "" and rows[2][2] != ""  # the provider's complaint no longer applies to owed ones
+
+        downgrade(revision="0010")
+        with db.engine.connect() as conn:
+            statuses = [r[0] for r in conn.execute(text("SELECT status FROM refunds ORDER BY id"))]
+        assert statuses == ["pending", "pending", "pending", "succeeded"]
+        db.engine.dispose()

@@ -9,7 +9,7 @@ import pytest
 import requests
 import socketio
 
-from .live_server import LiveServer
+from .live_server import LiveServer, two_workers
 from .test_live_server import _fresh_postgres_database, _order, _pay_through_sandbox
 
 
@@ -144,3 +144,108 @@ def test_member_reconnecting_catches_up_on_its_own_order(server):
         assert not any(name == "order.new" for name, _ in screen.received)  # members get statuses only
     finally:
         screen.close()
+
+
+def _ids(received, *, replayed):
+    return [(name, data["event_id"]) for name, data in received if bool(data.get("replayed")) == replayed]
+
+
+def test_a_reconnect_replays_exactly_what_was_missed_no_more_no_less(server):
+    """Events the screen received before the drop are not sent again (the old catch-up re-sent a few
+    seconds' worth); everything after its last received event is, once, in the order it was pushed."""
+    member, clerk = server.login(phone="13800000001"), server.login(username="clerk1")
+    h = {"Authorization": f"Bearer {clerk}"}
+    early = [_order(server, member, "DRK-003").json()["id"] for _ in range(2)]
+    screen = Screen(server, "/clerk", clerk)
+    try:
+        for order_id in early:
+            _pay_through_sandbox(server, member, order_id)
+        screen.wait_for(_new(early[-1]))
+        seen = list(screen.received)
+        last = seen[-1][1]["event_id"]  # the last event received
+    finally:
+        screen.close()
+
+    # While the screen is away: one of the orders it saw is accepted, two new ones arrive.
+    assert requests.post(f"{server.url}/api/v1/clerk/orders/{early[0]}/accept", headers=h, timeout=10).status_code == 200
+    later = [_order(server, member, "DRK-003").json()["id"] for _ in range(2)]
+    for order_id in later:
+        _pay_through_sandbox(server, member, order_id)
+    missed = []
+    for order_id in [early[0], *later]:
+        events = requests.get(f"{server.url}/api/v1/orders/{order_id}", headers=h, timeout=10).json()["events"]
+        missed += [e["id"] for e in events if e["id"] > last and e["to"] in ("accepted", "awaiting_acceptance")]
+
+    back = Screen(server, "/clerk", clerk, last_event_id=last)
+    try:
+        back.wait_for(_new(later[-1]))
+        live_id = _order(server, member, "DRK-003").json()["id"]
+        _pay_through_sandbox(server, member, live_id)
+        back.wait_for(_new(live_id))
+        replayed = _ids(back.received, replayed=True)
+        assert sorted(event_id for _, event_id in replayed) == sorted(missed)
+        assert len(replayed) == len({event_id for _, event_id in replayed})  # none twice
+        assert not {event_id for _, event_id in replayed} & {d["event_id"] for _, d in seen}
+        assert [(n, d["order_id"]) for n, d in back.received if d.get("replayed")] == \
+            [("order.status", early[0]), ("order.new", later[0]), ("order.new", later[1])]
+        assert _ids(back.received, replayed=False) == [("order.new", back.received[-1][1]["event_id"])]
+    finally:
+        back.close()
+
+
+def test_a_member_reconnecting_twice_gets_each_missed_status_once(server):
+    member, clerk = server.login(phone="13800000001"), server.login(username="clerk1")
+    h = {"Authorization": f"Bearer {clerk}"}
+    order_id = _order(server, member, "DRK-003").json()["id"]
+    screen = Screen(server, "/member", member)
+    try:
+        _pay_through_sandbox(server, member, order_id)
+        last = screen.wait_for(lambda n, d: d["order_id"] == order_id and d["status"] == "awaiting_acceptance")["event_id"]
+    finally:
+        screen.close()
+    for action in ("accept", "ready"):
+        assert requests.post(f"{server.url}/api/v1/clerk/orders/{order_id}/{action}", headers=h, timeout=10).status_code == 200
+    first = Screen(server, "/member", member, last_event_id=last)
+    try:
+        got = first.wait_for(lambda n, d: d["order_id"] == order_id and d["status"] == "ready_for_pickup")
+        time.sleep(0.5)
+        assert [d["status"] for _, d in first.received] == ["accepted", "ready_for_pickup"]
+    finally:
+        first.close()
+    again = Screen(server, "/member", member, last_event_id=got["event_id"])  # nothing new since
+    try:
+        time.sleep(1)
+        assert again.received == []
+    finally:
+        again.close()
+
+
+def test_a_clerk_on_another_worker_catches_up_through_redis(tmp_path):
+    """Two workers, one database, Redis between them: the clerk's worker logs what it delivered (events
+    from the other worker included) and replays exactly what came after the clerk's last event."""
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    first, second = two_workers(shared)
+    try:
+        member, clerk = first.login(phone="13800000001"), first.login(username="clerk1")
+        seen_order = _order(first, member, "DRK-003").json()["id"]
+        screen = Screen(second, "/clerk", clerk)
+        try:
+            _pay_through_sandbox(first, member, seen_order)
+            last = screen.wait_for(_new(seen_order))["event_id"]
+        finally:
+            screen.close()
+        missed = [_order(first, member, "DRK-003").json()["id"] for _ in range(2)]
+        for order_id in missed:
+            _pay_through_sandbox(first, member, order_id)
+        back = Screen(second, "/clerk", clerk, last_event_id=last)
+        try:
+            back.wait_for(_new(missed[-1]))
+            time.sleep(0.5)
+            assert [(n, d["order_id"], d.get("replayed")) for n, d in back.received] == \
+                [("order.new", missed[0], True), ("order.new", missed[1], True)]
+        finally:
+            back.close()
+    finally:
+        first.stop()
+        second.stop()

@@ -8,7 +8,7 @@ from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..orders import lifecycle, queries, state
 from ..payments import refunds
-from ..realtime import catchup
+from .. import realtime
 from ..repositories import reader
 from . import bp, optional_int_arg, optional_json_body, optional_text, principal, require
 from .serializers import order_dict
@@ -28,7 +28,7 @@ def clerk_queue():
     connection = db.session.connection()
     store_id = who.store_id if not who.is_hq else optional_int_arg("store_id", minimum=1)
     # Read first: an event committed after this read is replayed, never lost.
-    last_event_id = catchup.latest_event_id(connection, location_id=store_id) if store_id else 0
+    last_event_id = realtime.resume_point(connection, store_id) if store_id else 0
     orders = queries.list_orders(
         connection, statuses=QUEUE_STATUSES, status=request.args.get("status") or None,
         location_id=store_id, after_id=optional_int_arg("after_id", minimum=0), limit=500, oldest_first=True,
@@ -150,4 +150,4 @@ def _pairs_json(pairs) -> list[dict]:
 @require(HQ)
 def hq_escalations():
     """Orders escalated for waiting too long to be accepted, still waiting (HQ's view in the clerk centre)."""
-    return jsonify(escalations=escalation.open_escalations(db.session.connection()))
+    return jsonify(escalations=escalation.open_escalations(reader()))

@@ -5,8 +5,9 @@
 /member: one room per member, so shoppers see their own orders move.
 
 Every push carries `event_id`, the id of the order-history entry it announces. A client that connects
-with auth {"token", "last_event_id": N} is first sent what it missed after N (catchup.missed_events),
-and only then joins its room for live pushes.
+with auth {"token", "last_event_id": N} (N: the last event it received) is first sent what its room was
+sent after N (pushlog: this worker's delivery log, else catchup.missed_events from the order history),
+and joins its room for live pushes in the same step.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from ..accounts.revocation import require_current
 from ..errors import DomainError
 from ..events import DomainEvent, subscribe
 from ..extensions import db, socketio
-from . import catchup
+from . import catchup, pushlog
 
 CLERK_NS, MEMBER_NS = "/clerk", "/member"
 HQ_ROOM = "hq"
@@ -75,21 +76,39 @@ def _join(room: str, auth, namespace: str, **scope) -> None:
 def _replay_then_join(app, sid: str, namespace: str, room: str, after: int, scope: dict) -> None:
     with app.app_context():
         try:
-            last = _replay(sid, namespace, after, scope)
+            pushes = _missed(namespace, room, after, scope)
+            # From here until the socket is in its room nothing yields to another greenlet (local sends
+            # only queue frames): each event is either replayed here or delivered live, exactly once.
+            for name, payload in pushes:
+                socketio.server.emit(name, {**payload, "replayed": True}, namespace=namespace, to=sid,
+                                     ignore_queue=True)
             socketio.server.enter_room(sid, room, namespace=namespace)
-            # Entries committed between the replay and joining the room: sent too (duplicates are
-            # possible and carry the same event_id; clients drop ids they have seen).
-            _replay(sid, namespace, last, scope)
         finally:
             db.session.remove()
 
 
-def _replay(sid: str, namespace: str, after: int, scope: dict) -> int:
+def _missed(namespace: str, room: str, after: int, scope: dict) -> list[tuple[str, dict]]:
+    """What a client that last received event `after` has missed, oldest first: from this worker's
+    delivery log when it holds that event (exact), else from the order history (pushlog explains)."""
+    log = pushlog.of(socketio.server)
+    logged = log.after(namespace, room, after) if log is not None else None
+    if logged is not None:
+        return [(pushed.name, pushed.payload) for pushed in logged]
+    mark = log.position(namespace, room) if log is not None else 0
     with db.engine.connect() as connection:
         pushes = catchup.missed_events(connection, after_id=after, **scope)
-    for name, payload in pushes:
-        socketio.emit(name, payload, namespace=namespace, to=sid)
-    return max([after] + [payload["event_id"] for _, payload in pushes])
+    # Delivered to the room while the history was read: sent too, unless the history had it.
+    known = {(name, payload["event_id"]) for name, payload in pushes}
+    later = log.since(namespace, room, mark) if log is not None else []
+    return pushes + [(p.name, p.payload) for p in later if (p.name, p.event_id) not in known]
+
+
+def resume_point(connection, store_id: int) -> int:
+    """Where a fresh clerk screen of the store starts counting (`last_event_id`): the last event this
+    worker delivered to the store's room, else the store's newest history entry."""
+    log = pushlog.of(socketio.server)
+    logged = log.last_event_id(CLERK_NS, store_room(store_id)) if log is not None else None
+    return logged if logged is not None else catchup.latest_event_id(connection, location_id=store_id)
 
 
 class ClerkNamespace(Namespace):

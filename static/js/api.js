@@ -277,8 +277,8 @@
 
   // ---- Socket.IO ---------------------------------------------------------------------------
   /** Connect to namespace `ns` ('/member', '/clerk', ...) with the page's token. options.lastEventId():
-   *  the newest event_id the page has seen, sent on every (re)connect so the server replays what was
-   *  missed. The auth callback is re-read on each reconnect, so a fresh token or event id is used. */
+   *  the event_id of the last event the page received (the last, not the largest: ids follow insertion,
+   *  events arrive in commit order), sent on every (re)connect so the server replays what came after it. The auth callback is re-read on each reconnect, so a fresh token or event id is used. */
   function socket(ns, options) {
     options = options || {};
     if (typeof window.io !== 'function') throw new Error('socket.io client not loaded');

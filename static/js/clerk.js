@@ -71,7 +71,7 @@
       state.counts = answers[0].counts;
       state.checkBack = answers[1].deliveries;
       state.refunds = answers[2];
-      if (answers[0].last_event_id > state.lastEventId) state.lastEventId = answers[0].last_event_id;
+      if (!state.heard) state.lastEventId = answers[0].last_event_id;  // until a push arrives
       announceNew();
       render();
     });
@@ -120,11 +120,13 @@
     });
   }
 
-  /** Each pushed event is handled once, though a reconnect may replay it; the newest id is remembered. */
+  /** Each pushed event is handled once, though a reconnect may replay it; the id of the last one received
+   *  is where a reconnect resumes (the last, not the largest: ids follow insertion, pushes commit order). */
   function firstTime(kind, data) {
     var id = data && data.event_id;
     if (!id) return true;
-    if (id > state.lastEventId) state.lastEventId = id;
+    state.lastEventId = id;
+    state.heard = true;
     var key = kind + ':' + id;
     if (state.seen[key]) return false;
     state.seen[key] = true;

@@ -1,5 +1,6 @@
-/* HQ back office (/hq): register a store's hardware bridge (its token shown once), see which bridges,
- * scales and printers are online, revoke a bridge, see print failures live. Built on SL (api.js). */
+/* HQ back office (/hq): orders no store accepted in time (escalated, live over the /clerk HQ room),
+ * register a store's hardware bridge (its token shown once), see which bridges, scales and printers
+ * are online, revoke a bridge, see print failures live. Built on SL (api.js). */
 (function () {
   'use strict';
   var el = SL.el;
@@ -34,8 +35,14 @@
     loadStores();
     refresh();
     state.timer = setInterval(refresh, 10000);  // online status changes without a push
+    loadEscalations();
     try {
       state.socket = SL.socket('/clerk');
+      state.socket.on('connect', loadEscalations);  // back after a drop: read the list again
+      state.socket.on('order.escalated', function (data) {
+        SL.toast((data.store_name || '门店') + ' 有订单超时未接单');
+        loadEscalations();
+      });
       state.socket.on('print.status', function (job) {
         if (job.status === 'failed' || job.status === 'expired') SL.toast(KINDS[job.kind] + '打印失败');
         refresh();
@@ -56,6 +63,28 @@
       var select = $('hq-store');
       select.innerHTML = '';
       state.stores.forEach(function (s) { select.appendChild(el('option', {value: s.id, text: s.name})); });
+    });
+  }
+
+  // ---- 超时未接单: escalated orders still waiting, longest waiting first ----------------------------
+  function loadEscalations() {
+    SL.api('GET', '/hq/escalations', null, {quiet: true}).then(renderEscalations, function () {});
+  }
+
+  function renderEscalations(data) {
+    var box = $('hq-escalations');
+    var items = data.escalations;
+    box.innerHTML = '';
+    $('hq-escalation-count').textContent = items.length ? items.length + ' 单' : '';
+    if (!items.length) { box.appendChild(el('div', {class: 'hq-empty', text: '暂无超时未接单的订单'})); return; }
+    items.forEach(function (o) {
+      box.appendChild(el('div', {class: 'hq-escalation', dataset: {orderId: o.order_id}}, [
+        el('div', {class: 'hq-device__head'}, [
+          el('span', {class: 'hq-device__name', text: o.store_name || ''}),
+          badge('已等待 ' + (o.waited_seconds < 60 ? o.waited_seconds + ' 秒' : Math.round(o.waited_seconds / 60) + ' 分钟'), 'revoked')]),
+        el('div', {class: 'hq-device__row'}, [el('span', {class: 'label', text: '订单'}), o.number]),
+        el('div', {class: 'hq-device__row'}, [el('span', {class: 'label', text: '督办'}),
+                                              when(o.escalated_at) + ' 已提醒门店,仍未接单'])]));
     });
   }
 

@@ -322,7 +322,7 @@
       if (dropped) { dropped = false; render(); refreshUnread(); }
     });
     state.socket.on('order.status', function (event) {
-      if (event.event_id && event.event_id > state.lastEventId) state.lastEventId = event.event_id;
+      if (event.event_id) { state.lastEventId = event.event_id; state.heard = true; }  // the last received
       SL.toast('订单状态更新:' + (STATUS[event.status] || event.status));
       var r = state.route || {};
       if (r.path === '/orders' || String(event.order_id) === r.id) render();
@@ -849,7 +849,8 @@
     var view = state.page;
     layout('订单详情', null, '/orders');
     stores().then(function () { return api('GET', '/orders/' + id, null, {quiet: true}); }).then(function (o) {
-      (o.events || []).forEach(function (e) { if (e.id && e.id > state.lastEventId) state.lastEventId = e.id; });
+      // Until a push arrives, the order's newest history entry is where a reconnect resumes.
+      if (!state.heard) (o.events || []).forEach(function (e) { if (e.id && e.id > state.lastEventId) state.lastEventId = e.id; });
       var sub = el('div', {class: 'mall-status-card__sub', id: 'order-sub'});
       var closed = FINISHED.indexOf(o.status) >= 0 && o.status !== 'completed';
       view.appendChild(el('div', {class: 'mall-status-card' + (closed ? ' is-closed' : '')}, [

@@ -7,7 +7,6 @@ query shape is checked too. What must never happen: sorting a store's (or the ch
 to return one page, or reading it all. Figures at a million orders: docs/PERFORMANCE.md."""
 from __future__ import annotations
 
-import json
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -33,34 +32,26 @@ def history(app, backend):
     chain = build_chain(app)
     stores = [chain.stores[code] for code in ("A", "B", "C")]
     members = [chain.principals["m0"].id, chain.principals["m1"].id]
-    statuses = ", ".join(f"'{s}'" for s in QUEUE_STATUSES)
+    open_status = "CASE value % {} {} END".format(
+        len(QUEUE_STATUSES), " ".join(f"WHEN {i} THEN '{s}'" for i, s in enumerate(QUEUE_STATUSES)))
     with app.app_context():
         with db.engine.begin() as conn:
+            a_minute_each = (":at + value * interval '1 minute'" if conn.dialect.name == "postgresql" else
+                             "strftime('%Y-%m-%d %H:%M:%f', :at, '+' || value || ' minutes')")
             conn.execute(text(
                 "INSERT INTO orders (number, member_id, channel, fulfilment, location_id, payment_method, "
                 "payment_status, status, routing_reason, contact_name, contact_phone, note, goods_total, delivery_fee, "
                 "total, created_at, updated_at) "
                 "SELECT 'H' || value, CASE WHEN value % 2 = 0 THEN :m0 ELSE :m1 END, 'mall', 'pickup', "
                 "CASE value % 3 WHEN 0 THEN :a WHEN 1 THEN :b ELSE :c END, 'online', 'paid', "
-                f"CASE WHEN value > {HISTORY - OPEN} THEN (ARRAY[{statuses}])[value % {len(QUEUE_STATUSES)} + 1] "
+                f"CASE WHEN value > {HISTORY - OPEN} THEN {open_status} "
                 "WHEN value % 100 < 85 THEN 'completed' WHEN value % 100 < 91 THEN 'cancelled' "
                 "WHEN value % 100 < 97 THEN 'expired' ELSE 'rejected' END, "
-                "'', '', '', '', 100, 0, 100, :at + value * interval '1 minute', :at FROM (WITH RECURSIVE n(value) AS "
-                f"(SELECT 1 UNION ALL SELECT value + 1 FROM n WHERE value < {HISTORY}) SELECT value FROM n) AS n"
-                if conn.dialect.name == "postgresql" else
-                "INSERT INTO orders (number, member_id, channel, fulfilment, location_id, payment_method, "
-                "payment_status, status, routing_reason, contact_name, contact_phone, note, goods_total, delivery_fee, "
-                "total, created_at, updated_at) "
-                "SELECT 'H' || value, CASE WHEN value % 2 = 0 THEN :m0 ELSE :m1 END, 'mall', 'pickup', "
-                "CASE value % 3 WHEN 0 THEN :a WHEN 1 THEN :b ELSE :c END, 'online', 'paid', "
-                f"CASE WHEN value > {HISTORY - OPEN} THEN json_extract(:open, '$[' || (value % {len(QUEUE_STATUSES)}) || ']') "
-                "WHEN value % 100 < 85 THEN 'completed' WHEN value % 100 < 91 THEN 'cancelled' "
-                "WHEN value % 100 < 97 THEN 'expired' ELSE 'rejected' END, "
-                "'', '', '', '', 100, 0, 100, strftime('%Y-%m-%d %H:%M:%f', :at, '+' || value || ' minutes'), :at "
+                f"'', '', '', '', 100, 0, 100, {a_minute_each}, :at "
                 f"FROM (WITH RECURSIVE n(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM n WHERE value < {HISTORY}) "
-                "SELECT value FROM n)"),
+                "SELECT value FROM n) AS n"),
                 {"m0": members[0], "m1": members[1], "a": stores[0], "b": stores[1], "c": stores[2],
-                 "at": utcnow() - timedelta(days=30), "open": json.dumps(list(QUEUE_STATUSES))})
+                 "at": utcnow() - timedelta(days=30)})
             # Each order's history (placed, and the move to where it is now) and its member's message.
             for kind in ("placed", "status"):
                 conn.execute(text("INSERT INTO order_events (order_id, at, actor, kind, from_status, to_status, reason) "

@@ -64,9 +64,10 @@ class Session:
                 "items": [{"sku": "GRA-003", "qty": 1}], "fulfilment": "pickup", "store_id": CLERK_STORE,
                 "payment": "at_store"}, expect=(201,))
             self.code = reader.call("GET", f"/api/v1/orders/{order['id']}")["pickup"]["code"]
-            # The member's order detail: one of their orders from the history, not the one just placed.
-            listed = reader.call("GET", "/api/v1/orders?limit=5")["orders"]
-            self.detail_id = listed[-1]["id"]
+            # The member's order detail: their newest completed pickup order from the history, the same
+            # kind of order at both sizes (lines, history entries, a used pickup code to read).
+            listed = reader.call("GET", "/api/v1/orders?status=completed&limit=50")["orders"]
+            self.detail_id = next(o["id"] for o in listed if o["fulfilment"] == "pickup")
         finally:
             reader.close()
 

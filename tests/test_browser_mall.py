@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import random
 import re
+import time
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import requests
@@ -266,6 +268,59 @@ def test_shopper_registers_orders_pays_and_follows_orders_live(browser, live_ser
     for order_id in (pickup_id, delivery_id, unpaid_id):
         browser.wait_visible(f'.mall-order[data-order="{order_id}"]')
     _check_phone_page(browser, "mall-orders")
+
+
+def test_order_pages_read_in_china_time_draw_once_and_lead_back_from_a_wrong_link(browser, live_server):
+    """A phone set to another zone still reads Beijing time (order numbers and the server's messages are in
+    it); a second render while the first is loading (a live push, a second tap) does not draw the order twice;
+    an unpaid order is neither "已付款" nor "实付"; a wrong order link leads back; a delivery address without
+    its region says what is missing."""
+    phone = _phone()
+    r = requests.post(live_server.url + "/api/v1/auth/register",
+                      json={"phone": phone, "password": "mall2026pass", "name": "时区买家"}, timeout=10)
+    assert r.status_code in (200, 201), r.text
+    token = r.json()["token"]
+    r = requests.post(live_server.url + "/api/v1/orders", headers={"Authorization": f"Bearer {token}",
+                      "Idempotency-Key": "tz-" + phone}, timeout=10,
+                      json={"items": [{"sku": "FRU-002", "qty": 1}], "fulfilment": "pickup", "payment": "at_store",
+                            "store_id": 2, "contact_name": "时区买家"})
+    assert r.status_code in (200, 201), r.text
+    order = r.json()
+    created = datetime.fromisoformat(order["created_at"].replace("Z", "+00:00"))
+    beijing = created.astimezone(timezone(timedelta(hours=8))).strftime("%Y-%m-%d %H:%M")
+
+    browser.driver.execute_cdp_cmd("Emulation.setTimezoneOverride", {"timezoneId": "America/New_York"})
+    browser.open("/")
+    browser.js("localStorage.setItem('storelink.token.mall', arguments[0]);"
+               "localStorage.setItem('storelink.mall.cart', JSON.stringify([{sku: 'FRU-002', qty: 1}]))", token)
+    browser.open(f"/orders/{order['id']}")
+    browser.wait_visible("#order-timeline")
+    assert beijing in browser.find("#order-info").text  # not New York's (or UTC's) wall clock
+    assert browser.find("#order-sub").text == "等待门店接单"  # to be paid at the counter: not "已付款"
+    assert "路由" not in browser.find("#order-info").text  # routing rules are staff talk
+
+    # Two renders in flight (popstate twice, as a push arriving during a tap does): one page, not two.
+    browser.js("window.dispatchEvent(new PopStateEvent('popstate')); window.dispatchEvent(new PopStateEvent('popstate'))")
+    browser.wait_visible("#order-timeline")
+    time.sleep(0.5)  # let the slower of the two reads land (the old page appended its copy then)
+    assert len(browser.find_all("#order-status")) == 1 and len(browser.find_all("#order-timeline")) == 1
+    _check_phone_page(browser, "mall-order-china-time")
+
+    browser.open("/orders")
+    browser.wait_visible(f'.mall-order[data-order="{order["id"]}"]')
+    assert "待付 ¥12.90" in browser.find(f'.mall-order[data-order="{order["id"]}"]').text
+
+    browser.open("/orders/999999")
+    browser.wait_visible("#back-to-orders")
+    assert "订单不存在" in browser.text()
+    _check_phone_page(browser, "mall-order-missing")
+    browser.click("#back-to-orders")
+    browser.wait(lambda d: d.current_url.endswith("/orders"), 10, "the order list")
+
+    browser.open("/checkout")
+    browser.click("#method-store_delivery")
+    browser.wait_text("#quote-missing", "请选择收货地区")
+    assert not browser.find("#place-order").is_enabled()
 
 
 def test_each_page_serves_under_200_kb_of_javascript(live_server):

@@ -181,6 +181,8 @@ def test_pickup_options_sort_stores_by_distance_with_their_stock(app, client):
     near_b = client.post("/api/v1/stores/pickup-options", json={"items": items, "lat": 31.17, "lng": 121.42}).json["stores"]
     assert [s["id"] for s in near_b] == [chain.stores["B"], chain.stores["A"], chain.stores["C"]]
     assert near_b[0]["distance_m"] == 0 and [s["has_all"] for s in near_b] == [False, True, True]
+    # what a short store lacks, by the product's name (the page shows it to shoppers), not its SKU code
+    assert near_b[0]["stock"] == [{"sku": "MILK", "name": "鲜牛奶", "qty": 2, "available": 1}]
     assert chain.stores["W"] not in [s["id"] for s in near_b]  # warehouses are not for pickup
     in_hangzhou = client.post("/api/v1/stores/pickup-options", json={"items": items, "lat": 30.28, "lng": 120.13}).json
     assert in_hangzhou["stores"][0]["id"] == chain.stores["C"]

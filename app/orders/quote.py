@@ -62,7 +62,9 @@ def pickup_stores(source, raw_items, lat: float | None = None, lng: float | None
     available = source.stock.available_map([s.id for s in stores], [p.id for p in products.values()])
     result = []
     for store in stores:
-        stock = [{"sku": sku, "qty": qty, "available": available.get((store.id, products[sku].id), 0)} for sku, qty in items]
+        # The product's name travels with each line: a shopper reads "牛奶 仅剩 1", never a SKU code.
+        stock = [{"sku": sku, "name": products[sku].name, "qty": qty,
+                  "available": available.get((store.id, products[sku].id), 0)} for sku, qty in items]
         distance = (distance_m(lat, lng, store.lat, store.lng)
                     if lat is not None and store.lat is not None and store.lng is not None else None)
         result.append({

@@ -144,6 +144,26 @@
     return node;
   }
 
+  // ---- times -------------------------------------------------------------------------------
+  // The chain trades in China: every time is shown in Beijing time (UTC+8, no daylight saving) whatever
+  // zone the phone or store PC is set to, so the page agrees with order numbers and the server's messages.
+  var CHINA_OFFSET_MS = 8 * 3600 * 1000;
+  function pad2(n) { return (n < 10 ? '0' : '') + n; }
+  function chinaDay(ms) {
+    var d = new Date(ms + CHINA_OFFSET_MS);
+    return d.getUTCFullYear() + '-' + pad2(d.getUTCMonth() + 1) + '-' + pad2(d.getUTCDate());
+  }
+  /** An ISO time as Beijing time: "YYYY-MM-DD HH:MM"; style 'short': "HH:MM" today, else "MM-DD HH:MM". */
+  function when(iso, style) {
+    var ms = iso ? Date.parse(iso) : NaN;
+    if (isNaN(ms)) return '';
+    var d = new Date(ms + CHINA_OFFSET_MS);
+    var hm = pad2(d.getUTCHours()) + ':' + pad2(d.getUTCMinutes());
+    var day = chinaDay(ms);
+    if (style !== 'short') return day + ' ' + hm;
+    return day === chinaDay(Date.now()) ? hm : day.slice(5) + ' ' + hm;
+  }
+
   function yuan(cents) {
     return '¥' + (Number(cents || 0) / 100).toFixed(2);
   }
@@ -285,6 +305,7 @@
   window.SL = {
     page: page, ApiError: ApiError, api: api, token: token, setToken: setToken, clearToken: clearToken,
     logout: logout, whoAmI: whoAmI, onUnauthorized: onUnauthorized, loginForm: loginForm, hideLogin: hideLogin,
-    showError: showError, politeMessage: politeMessage, toast: toast, confirm: confirmDialog, socket: socket, el: el, yuan: yuan
+    showError: showError, politeMessage: politeMessage, toast: toast, confirm: confirmDialog, socket: socket, el: el, yuan: yuan,
+    when: when
   };
 })();

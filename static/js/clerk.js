@@ -547,6 +547,9 @@
       confirm.disabled = true;
       SL.api('POST', '/clerk/pickups/verify', body, {quiet: true}).then(function (done) {
         confirm.hidden = true;
+        // Handed over: the quantities and payment choice are history now, not something to change.
+        document.querySelectorAll('#clerk-sheet-body .staff-stepper button, #clerk-sheet-body input[name=pay]')
+          .forEach(function (b) { b.disabled = true; });
         setStatus(status, done.completed ? '提货成功,订单已完成' : '部分提货成功,其余商品仍可凭同一提货码提取', 'ok');
         status.id = 'pickup-result';
         Staff.chime(false);

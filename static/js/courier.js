@@ -64,7 +64,7 @@
         el('button', {type: 'button', class: 'weui-btn weui-btn_mini weui-btn_default', id: 'reject-' + order.id,
                       text: '拒签', onclick: function () { openReject(order); }}),
         el('button', {type: 'button', class: 'weui-btn weui-btn_mini weui-btn_primary', id: 'deliver-' + order.id,
-                      text: '已签收', onclick: function () { openDelivered(order); }})])
+                      text: '签收', onclick: function () { openDelivered(order); }})])
     ]);
   }
 

@@ -94,10 +94,7 @@
   }
 
   function when(iso) {
-    if (!iso) return '从未连接';
-    var d = new Date(iso);
-    var pad = function (n) { return (n < 10 ? '0' : '') + n; };
-    return (d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + pad(d.getHours()) + ':' + pad(d.getMinutes());
+    return iso ? SL.when(iso, 'short') : '从未连接';
   }
 
   function badge(text, kind) { return el('span', {class: 'hq-badge is-' + kind, text: text}); }

@@ -10,7 +10,7 @@
 
   var el = SL.el;
   var api = SL.api;
-  var view = document.getElementById('mall-view');
+  var root = document.getElementById('mall-view');
   var titleNode = document.getElementById('mall-title');
   var backButton = document.getElementById('mall-back');
 
@@ -34,7 +34,7 @@
 
   var state = {
     me: null, stores: null, storeId: null, category: '', query: '', catalogue: [], socket: null,
-    lastEventId: 0, unread: 0, route: null, timers: [], objectUrls: []
+    lastEventId: 0, unread: 0, route: null, page: null, timers: [], objectUrls: []
   };
 
   // ---- small helpers ------------------------------------------------------------------------------
@@ -45,11 +45,7 @@
     try { localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* private mode: cart lasts the visit */ }
   }
   function two(n) { return (n < 10 ? '0' : '') + n; }
-  function when(iso) {
-    if (!iso) return '';
-    var d = new Date(iso);
-    return d.getFullYear() + '-' + two(d.getMonth() + 1) + '-' + two(d.getDate()) + ' ' + two(d.getHours()) + ':' + two(d.getMinutes());
-  }
+  var when = SL.when;  // Beijing time, whatever the phone's zone
   function distance(m) {
     if (m === null || m === undefined) return '';
     return m < 1000 ? m + ' m' : (m / 1000).toFixed(1) + ' km';
@@ -219,7 +215,11 @@
     }
     if (!route) { go('/', true); return; }
     state.route = {path: path, id: match[1]};
-    view.innerHTML = '';
+    // Each render draws into a fresh container that the view captures (var view = state.page): a view
+    // whose data arrives after a newer render (a live status push, a second tap) fills its own detached
+    // container instead of appending a second copy of the page. "加载中" shows until the view adds anything.
+    state.page = el('div', {class: 'mall-page'}, el('div', {class: 'mall-loading', id: 'mall-loading'}, '加载中…'));
+    root.replaceChildren(state.page);
     window.scrollTo(0, 0);
     if (route[2] && !state.me) { askLogin(); return; }
     SL.hideLogin();
@@ -332,6 +332,7 @@
 
   // ---- home: store, search, categories, products ----------------------------------------------------------
   function home() {
+    var view = state.page;
     layout('门店通商城', '/');
     var grid = el('div', {class: 'mall-products', id: 'product-list'});
     var storeSelect = el('select', {class: 'mall-store-select', id: 'store-select', 'aria-label': '选择门店'});
@@ -399,6 +400,7 @@
 
   // ---- product detail -------------------------------------------------------------------------------------
   function productView(sku) {
+    var view = state.page;
     layout('商品详情', null, '/');
     stores().then(function () { return catalogue({}); }).then(function (products) {
       var p = products.filter(function (x) { return x.sku === sku; })[0];
@@ -440,6 +442,7 @@
 
   // ---- cart ------------------------------------------------------------------------------------------------
   function cartView() {
+    var view = state.page;
     layout('购物车', '/cart');
     var items = cart.items();
     if (!items.length) {
@@ -535,6 +538,7 @@
 
   // ---- checkout -----------------------------------------------------------------------------------------------
   function checkoutView() {
+    var view = state.page;
     layout('确认订单', null, '/cart');
     if (!cart.items().length) { view.appendChild(empty('购物车是空的', el('a', {href: '/', 'data-link': true}, '去逛逛'))); return; }
     var c = {method: 'pickup', storeId: null, payment: 'online', point: null, addressId: null, accept: false, quote: null,
@@ -588,7 +592,7 @@
               el('div', {class: 'mall-option__main'}, [
                 el('div', {}, [s.name, el('span', {class: 'mall-tag ' + (s.has_all ? 'mall-tag_ok' : 'mall-tag_warn')}, s.has_all ? '有货' : '库存不足')]),
                 el('div', {class: 'mall-option__sub'}, [s.address, s.distance_m !== null ? ' · 距您 ' + distance(s.distance_m) : ''].join('')),
-                short.length ? el('div', {class: 'mall-option__sub'}, short.map(function (x) { return x.sku + ' 仅剩 ' + x.available; }).join(',')) : null
+                short.length ? el('div', {class: 'mall-option__sub'}, short.map(function (x) { return (x.name || x.sku) + ' 仅剩 ' + x.available; }).join(',')) : null
               ])
             ]));
           });
@@ -711,7 +715,12 @@
       var seq = ++quoteSeq;
       submit.disabled = true;
       c.quote = null;
-      if (!r) { quoteBox.innerHTML = ''; totalNode.textContent = '—'; return; }
+      if (!r) {  // say what is missing: a greyed-out 提交订单 alone does not tell the shopper why
+        quoteBox.replaceChildren(el('div', {class: 'mall-warn', id: 'quote-missing'}, c.method === 'pickup' ? '请选择自提门店' :
+          '请选择收货地区(省份、城市、区县、乡镇/街道),确认配送门店和运费'));
+        totalNode.textContent = '—';
+        return;
+      }
       api('POST', '/orders/quote', r, {quiet: true}).then(function (q) {
         if (seq !== quoteSeq) return;
         c.quote = q;
@@ -811,6 +820,7 @@
 
   // ---- orders ---------------------------------------------------------------------------------------------------
   function ordersView() {
+    var view = state.page;
     layout('我的订单', '/orders');
     var list = el('div', {id: 'order-list'});
     view.appendChild(list);
@@ -822,7 +832,7 @@
           el('div', {class: 'mall-order__head'}, [el('span', {}, METHODS[o.fulfilment] + ' · ' + when(o.created_at)),
             el('span', {class: 'mall-order__status' + (done ? ' is-done' : '')}, STATUS[o.status] || o.status)]),
           el('div', {class: 'mall-order__items'}, o.lines.map(function (l) { return l.name + '×' + l.qty; }).join(',')),
-          el('div', {class: 'mall-order__foot'}, [el('span', {class: 'sl-muted'}, '订单号 ' + o.number), el('span', {}, '实付 ' + SL.yuan(o.total))])
+          el('div', {class: 'mall-order__foot'}, [el('span', {class: 'sl-muted'}, '订单号 ' + o.number), el('span', {}, (o.payment_status === 'unpaid' ? '待付 ' : '实付 ') + SL.yuan(o.total))])
         ]));
       });
     });
@@ -836,12 +846,14 @@
   }
 
   function orderView(id) {
+    var view = state.page;
     layout('订单详情', null, '/orders');
-    stores().then(function () { return api('GET', '/orders/' + id); }).then(function (o) {
+    stores().then(function () { return api('GET', '/orders/' + id, null, {quiet: true}); }).then(function (o) {
       // Until a push arrives, the order's newest history entry is where a reconnect resumes.
       if (!state.heard) (o.events || []).forEach(function (e) { if (e.id && e.id > state.lastEventId) state.lastEventId = e.id; });
       var sub = el('div', {class: 'mall-status-card__sub', id: 'order-sub'});
-      view.appendChild(el('div', {class: 'mall-status-card'}, [
+      var closed = FINISHED.indexOf(o.status) >= 0 && o.status !== 'completed';
+      view.appendChild(el('div', {class: 'mall-status-card' + (closed ? ' is-closed' : '')}, [
         el('div', {class: 'mall-status-card__label', id: 'order-status'}, STATUS[o.status] || o.status_label), sub]));
       if (o.status === 'pending_payment' && o.expires_at) {
         var tick = function () {
@@ -851,9 +863,14 @@
         tick();
         every(1000, tick);
       } else {
+        var paid = o.payment_status !== 'unpaid';
         sub.textContent = {
-          awaiting_acceptance: '已付款,等待门店接单', accepted: '门店正在备货', ready_for_pickup: '商品已备好,请到店出示提货码',
-          ready_to_ship: '等待发货', shipped: '商品已发出,收到后请确认收货', completed: '订单已完成,感谢您的光临'
+          awaiting_acceptance: paid ? '已付款,等待门店接单' : '等待门店接单', accepted: '门店正在备货',
+          ready_for_pickup: '商品已备好,请到店出示提货码', ready_to_ship: '等待发货',
+          shipped: '商品已发出,收到后请确认收货', completed: '订单已完成,感谢您的光临',
+          rejected: paid ? '您已拒收,货物退回门店后款项原路退回' : '您已拒收,订单已关闭',
+          cancelled: o.payment_status === 'refunded' ? '订单已取消,款项已原路退回' : '订单已取消',
+          expired: '超时未支付,订单已自动关闭'
         }[o.status] || '';
       }
       var actions = [];
@@ -893,7 +910,7 @@
         el('div', {}, [el('span', {}, '配送方式'), el('span', {}, METHODS[o.fulfilment])]),
         el('div', {}, [el('span', {}, '支付'), el('span', {}, PAYMENT[o.payment_method] + ' · ' + (PAY_STATUS[o.payment_status] || o.payment_status))]),
         el('div', {}, [el('span', {}, '下单时间'), el('span', {}, when(o.created_at))])
-      ].concat(place, [el('div', {}, [el('span', {}, '路由'), el('span', {class: 'sl-muted'}, o.routing_reason)])])));
+      ].concat(place)));
       view.appendChild(section('商品'));
       view.appendChild(el('div', {class: 'mall-kv'}, o.lines.map(function (l) {
         return el('div', {}, [el('span', {}, l.name + ' ×' + l.qty + (l.standard_weight_g ? '(约 ' + l.standard_weight_g * l.qty + 'g)' : '')), el('span', {}, SL.yuan(l.line_total))]);
@@ -902,7 +919,7 @@
         el('div', {}, [el('span', {}, '合计'), el('span', {class: 'mall-price'}, SL.yuan(o.total))])
       ])));
       // Fresh goods re-weighed at the store: the settlement and any top-up to pay (static/js/weighing-member.js).
-      if (SL.weighingCard && o.lines.some(function (l) { return l.price_per_kg; })) view.appendChild(SL.weighingCard(o.id));
+      if (SL.weighingCard && o.lines.some(function (l) { return l.price_per_kg; })) view.appendChild(SL.weighingCard(o.id, null, {paymentMethod: o.payment_method}));
       // Refunds: back to the original route, or (money paid at the store) collected at the store's counter.
       if (o.refunds && o.refunds.length) {
         view.appendChild(section('退款'));
@@ -918,19 +935,23 @@
         var what = e.to ? (STATUS[e.to] || e.to) : '';
         if (e.kind === 'placed') what = '提交订单 · ' + what;
         else if (e.kind && e.kind !== 'status' && !e.to) what = EVENT_KIND[e.kind] || e.kind;
-        return el('li', {}, [el('div', {class: 'mall-timeline__what'}, what + (e.reason ? ':' + e.reason : '')),
+        // The placing event's reason is the routing rule (为何由此店发货): staff talk, not the shopper's.
+        var why = e.reason && e.kind !== 'placed' ? ':' + e.reason : '';
+        return el('li', {}, [el('div', {class: 'mall-timeline__what'}, what + why),
           el('div', {class: 'mall-timeline__when'}, when(e.at))]);
       })));
-    });
+    }).catch(function (err) { orderMissing(view, err); });
   }
 
   // ---- pickup code --------------------------------------------------------------------------------------------------
   function pickupView(id) {
+    var view = state.page;
     layout('提货码', null, '/orders/' + id);
-    stores().then(function () { return api('GET', '/orders/' + id); }).then(function (o) {
+    stores().then(function () { return api('GET', '/orders/' + id, null, {quiet: true}); }).then(function (o) {
       var box = el('div', {class: 'mall-pickup', id: 'pickup'});
       view.appendChild(box);
-      box.appendChild(el('div', {class: 'mall-order__status', id: 'pickup-status'}, STATUS[o.status] || o.status));
+      box.appendChild(el('div', {class: 'mall-order__status' + (FINISHED.indexOf(o.status) >= 0 ? ' is-done' : ''), id: 'pickup-status'},
+        STATUS[o.status] || o.status));
       var code = o.pickup;
       if (o.fulfilment !== 'pickup') {
         box.appendChild(el('p', {}, '这是配送订单,无需提货码。'));
@@ -945,6 +966,9 @@
         box.appendChild(el('div', {class: 'sl-muted'}, '或告知提货码'));
         box.appendChild(el('div', {class: 'mall-pickup__code', id: 'pickup-code'}, code.code_display || code.code));
         if (code.deadline_at) box.appendChild(el('div', {class: 'sl-muted'}, '请于 ' + when(code.deadline_at) + ' 前提货'));
+        if (o.status === 'awaiting_acceptance' || o.status === 'accepted') {  // the code exists from payment on
+          box.appendChild(el('div', {class: 'mall-note', id: 'pickup-not-ready'}, '门店正在备货,备好后会通知您,收到通知再到店提货'));
+        }
         if (o.payment_status === 'unpaid') {
           box.appendChild(el('div', {class: 'mall-note', id: 'pickup-pay-at-store'}, '到店付款 ' + SL.yuan(o.total) + ',提货时向店员支付'));
         }
@@ -955,7 +979,13 @@
       box.appendChild(el('div', {class: 'sl-muted'}, '订单号 ' + o.number));
       view.appendChild(el('div', {class: 'mall-actions'}, [
         el('a', {class: 'weui-btn weui-btn_default', href: '/orders/' + o.id, 'data-link': true}, '查看订单详情')]));
-    });
+    }).catch(function (err) { orderMissing(view, err); });
+  }
+
+  /** The order could not be read (a wrong link, another member's order, the network): say so and lead back. */
+  function orderMissing(view, err) {
+    view.replaceChildren(empty(err && err.status === 404 ? '订单不存在或不属于当前账号' : SL.politeMessage(err),
+      el('a', {href: '/orders', 'data-link': true, class: 'weui-btn weui-btn_mini weui-btn_primary', id: 'back-to-orders'}, '查看我的订单')));
   }
 
   /** The QR is the member's alone: fetched with the bearer token, shown from a blob URL. */
@@ -973,6 +1003,7 @@
 
   // ---- messages -------------------------------------------------------------------------------------------------------
   function messagesView() {
+    var view = state.page;
     layout('消息中心', '/messages');
     var list = el('div', {id: 'message-list'});
     view.appendChild(list);
@@ -980,6 +1011,14 @@
       state.unread = data.unread;
       updateBadges();
       if (!data.messages.length) { list.appendChild(empty('暂无消息')); return; }
+      if (data.unread) {
+        list.appendChild(el('div', {style: 'text-align:right'}, el('button', {type: 'button', class: 'mall-link-btn', id: 'read-all',
+          onclick: function (e) {
+            e.target.disabled = true;
+            api('POST', '/me/messages/read-all').then(function () { SL.toast('已全部标为已读'); render(); refreshUnread(); },
+              function () { e.target.disabled = false; });
+          }}, '全部标为已读(' + data.unread + ')')));
+      }
       data.messages.forEach(function (m) {
         list.appendChild(el('a', {class: 'mall-message', href: m.link, dataset: {kind: m.kind}, onclick: function (e) {
           e.preventDefault();
@@ -997,6 +1036,7 @@
 
   // ---- me: account, addresses, logout --------------------------------------------------------------------------------------
   function meView() {
+    var view = state.page;
     layout('我的', '/me');
     view.appendChild(el('div', {class: 'mall-profile'}, [
       el('div', {class: 'mall-avatar'}, (state.me.name || '会').charAt(0)),

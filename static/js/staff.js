@@ -64,14 +64,8 @@
     });
   }
 
-  function pad(n) { return (n < 10 ? '0' : '') + n; }
-  /** "HH:MM" today, "MM-DD HH:MM" otherwise, in the phone's time zone. */
-  function when(iso) {
-    if (!iso) return '';
-    var d = new Date(iso), now = new Date();
-    var hm = pad(d.getHours()) + ':' + pad(d.getMinutes());
-    return d.toDateString() === now.toDateString() ? hm : pad(d.getMonth() + 1) + '-' + pad(d.getDate()) + ' ' + hm;
-  }
+  /** "HH:MM" today, "MM-DD HH:MM" otherwise, in Beijing time (SL.when). */
+  function when(iso) { return window.SL.when(iso, 'short'); }
 
   function linesText(lines) {
     return (lines || []).map(function (l) { return l.name + ' ×' + l.qty; }).join(',');

@@ -1,16 +1,20 @@
 /* The member's view of an order's re-weighing (称重补退): each weighed line's ordered and weighed weight,
  * the difference and how it was settled, and the top-up to pay (live: refreshed on /member order.status).
- * Used by the mall's order page:  container.appendChild(SL.weighingCard(orderId, socket))
- * (socket: the page's SL.socket('/member'), optional). Built on SL (api.js). */
+ * Used by the mall's order page:  container.appendChild(SL.weighingCard(orderId, socket, {paymentMethod}))
+ * (socket: the page's SL.socket('/member'), optional; paymentMethod names what is still owed: 'cod' or
+ * 'at_store'). Built on SL (api.js). */
 (function () {
   'use strict';
   var el = SL.el;
 
-  function weighingCard(orderId, socket) {
+  var DUE_LABELS = {cod: '货到付款应付', at_store: '到店付款应付'};
+
+  function weighingCard(orderId, socket, options) {
+    var dueLabel = DUE_LABELS[(options || {}).paymentMethod] || '尚需支付';
     var card = el('div', {class: 'rw-member', id: 'rw-member', hidden: true});
     function refresh() {
       SL.api('GET', '/orders/' + orderId + '/weighings', null, {quiet: true}).then(function (s) {
-        render(card, s, orderId);
+        render(card, s, orderId, dueLabel);
       }, function () { card.hidden = true; });
     }
     if (socket) {
@@ -21,7 +25,7 @@
     return card;
   }
 
-  function render(card, s, orderId) {
+  function render(card, s, orderId, dueLabel) {
     var weighed = s.lines.filter(function (l) { return l.weighing; });
     card.hidden = !weighed.length;
     if (!weighed.length) return;
@@ -41,7 +45,7 @@
     if (t.refunded) children.push(el('div', {class: 'rw-member__row'}, [el('span', {text: '已原路退款'}), el('span', {text: SL.yuan(t.refunded)})]));
     if (t.collected) children.push(el('div', {class: 'rw-member__row'}, [el('span', {text: '已补款'}), el('span', {text: SL.yuan(t.collected)})]));
     if (s.amount_due !== null && s.amount_due !== undefined) {
-      children.push(el('div', {class: 'rw-member__row'}, [el('span', {text: '货到付款应付'}), el('span', {text: SL.yuan(s.amount_due)})]));
+      children.push(el('div', {class: 'rw-member__row'}, [el('span', {text: dueLabel}), el('span', {text: SL.yuan(s.amount_due)})]));
     }
     if (s.topup_due > 0) {
       var pay = el('button', {type: 'button', class: 'weui-btn weui-btn_warn', id: 'rw-topup-pay',

@@ -239,26 +239,45 @@ def stop(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
+def seed_database(instance_dir: str, database_url: str | None) -> str:
+    """Migrate and seed the demo chain without serving (`flask seed-demo`); returns where the database is:
+    its URL, or the SQLite file's path."""
+    env = server_env(free_port(), instance_dir, database_url)
+    result = subprocess.run([sys.executable, "-m", "flask", "--app", "app:create_app", "seed-demo"], cwd=REPO_DIR,
+                            env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"seeding failed:\n{result.stdout}{result.stderr}")
+    return database_url or str(Path(instance_dir) / "storelink.db")
+
+
 @contextmanager
-def running_server(database_url: str | None, workers: int = 1, message_queue: str | None = None):
+def running_server(database_url: str | None, workers: int = 1, message_queue: str | None = None,
+                   history: int = 0, env: dict | None = None):
     """Yield [(port, pid), ...] of freshly seeded server workers; stop them and delete the instance dir afterwards.
 
     Several workers run as production does: separate processes on their own ports, sharing the
     database (and, with --message-queue, Socket.IO's Redis queue); each bench client sticks to one,
-    as it would behind a sticky load balancer. The first worker migrates and seeds before the others start."""
+    as it would behind a sticky load balancer. The first worker migrates and seeds before the others start.
+    With `history`, the database is seeded and pre-filled with that many orders (bench/prefill.py)
+    before any worker starts, so the server's start-up statistics (SQLite) see them. `env`: more
+    settings for the workers."""
     if database_url:
         reset_postgres(database_url)
     instance_dir = tempfile.mkdtemp(prefix="storelink-bench-")
     procs = []
     try:
+        if history:
+            from prefill import fill
+
+            fill(seed_database(instance_dir, database_url), history)
         for index in range(workers):
             port = free_port()
             log_path = Path(instance_dir) / f"server-{index}.log"
-            env = server_env(port, instance_dir, database_url)
+            worker_env = dict(server_env(port, instance_dir, database_url), **(env or {}))
             if message_queue:
-                env["SOCKETIO_MESSAGE_QUEUE"] = message_queue
+                worker_env["SOCKETIO_MESSAGE_QUEUE"] = message_queue
             with open(log_path, "wb") as log:
-                proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=REPO_DIR, env=env,
+                proc = subprocess.Popen([sys.executable, "wsgi.py"], cwd=REPO_DIR, env=worker_env,
                                         stdout=log, stderr=subprocess.STDOUT)
             procs.append((port, proc, log_path))
             wait_until_healthy(proc, port, log_path)
@@ -465,7 +484,8 @@ def print_summary(args, trivial: PhaseResult, orders: PhaseResult, cycles: Phase
     avg_polls = cycles.polls / len(cycles.latencies) if cycles.latencies else float("nan")
     print()
     print("=== StoreLink order benchmark: summary ===")
-    print(f"database        {describe_database(args.database_url)}")
+    print(f"database        {describe_database(args.database_url)}"
+          + (f", pre-filled with {args.history:,} orders" if args.history else ""))
     print(f"code            {code_version()}")
     queue = f", Socket.IO queue {args.message_queue}" if args.message_queue else ""
     print(f"setup           {args.clients} clients, {args.duration:g} s per phase in {args.rounds} rounds, "
@@ -486,6 +506,12 @@ def print_summary(args, trivial: PhaseResult, orders: PhaseResult, cycles: Phase
         print(f"  {sample}")
 
 
+def add_history_argument(parser: argparse.ArgumentParser, default: int = 0) -> None:
+    parser.add_argument("--history", type=int, default=default, metavar="N",
+                        help=f"pre-fill the database with N orders of history before serving (bench/prefill.py; "
+                             f"default {default})")
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--clients", type=int, default=32, help="concurrent clients (default 32)")
@@ -498,9 +524,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=1,
                         help="server processes, each on its own port, clients sticking to one (default 1)")
     parser.add_argument("--message-queue", help="Redis URL for Socket.IO across workers, as production runs them")
+    add_history_argument(parser)
     args = parser.parse_args(argv)
-    if args.workers < 1 or args.clients < 1 or args.rounds < 1 or args.duration <= 0 or args.warmup < 0:
-        parser.error("--workers, --clients and --rounds must be >= 1, --duration > 0 and --warmup >= 0")
+    if args.workers < 1 or args.clients < 1 or args.rounds < 1 or args.duration <= 0 or args.warmup < 0 \
+            or args.history < 0:
+        parser.error("--workers, --clients and --rounds must be >= 1, --duration > 0, --warmup and --history >= 0")
     return args
 
 
@@ -509,7 +537,7 @@ def main(argv=None) -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))  # unwind, so the server is stopped
     errors = ErrorLog()
     print(f"database: {describe_database(args.database_url)}", flush=True)
-    with running_server(args.database_url, args.workers, args.message_queue) as workers:
+    with running_server(args.database_url, args.workers, args.message_queue, args.history) as workers:
         token = prepare(workers[0][0])
         settings = dict(workers=workers, token=token, clients=args.clients)
         results = [PhaseResult(name, unit) for name, unit, _ in PHASES]

@@ -29,9 +29,9 @@ def clerk_queue():
     store_id = who.store_id if not who.is_hq else optional_int_arg("store_id", minimum=1)
     # Read first: an event committed after this read is replayed, never lost.
     last_event_id = realtime.resume_point(connection, store_id) if store_id else 0
-    orders = queries.list_orders(
-        connection, statuses=QUEUE_STATUSES, status=request.args.get("status") or None,
-        location_id=store_id, after_id=optional_int_arg("after_id", minimum=0), limit=500, oldest_first=True,
+    orders = queries.open_orders(
+        connection, QUEUE_STATUSES, status=request.args.get("status") or None,
+        location_id=store_id, after_id=optional_int_arg("after_id", minimum=0), limit=500,
     )
     counts = {status: 0 for status in QUEUE_STATUSES}
     for order in orders:

@@ -30,8 +30,13 @@ class Order(db.Model):
         # A retried POST /orders carries the same Idempotency-Key: one order per member and key.
         Index("uq_orders_member_idempotency_key", "member_id", "idempotency_key", unique=True,
               sqlite_where=text("idempotency_key IS NOT NULL"), postgresql_where=text("idempotency_key IS NOT NULL")),
-        Index("ix_orders_location_status", "location_id", "status"),
-        Index("ix_orders_status_expires", "status", "expires_at"),
+        # A store's orders newest first (clerk's list), by status too (and the clerk queue, one status at a
+        # time: orders.queries.open_orders), HQ's by status; id last so a page comes in index order
+        # without sorting the history. The expiry and escalation sweeps read their status's rows through
+        # ix_orders_status_id (open orders only, few). Plans at scale: tests/test_list_plans.py.
+        Index("ix_orders_location_id", "location_id", "id"),
+        Index("ix_orders_location_status", "location_id", "status", "id"),
+        Index("ix_orders_status_id", "status", "id"),
         # A member's unpaid online orders, for the per-member limits (member_limits.py).
         Index("ix_orders_member_unpaid", "member_id", sqlite_where=text("status = 'pending_payment'"),
               postgresql_where=text("status = 'pending_payment'")),

@@ -5,7 +5,7 @@ they skip ORM object loading and run outside any unit of work, on the request's 
 """
 from __future__ import annotations
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import bindparam, select, union_all
 
 from ..errors import NotFound
 from ..infra.fastsql import FastStatement
@@ -37,22 +37,50 @@ def history(connection, order_id: int) -> list[HistoryEntry]:
     return [_new_record(HistoryEntry, entry) for entry in _HISTORY.execute(connection, {"id": order_id})]
 
 
-def list_orders(connection, *, member_id=None, location_id=None, statuses=None, status=None,
-                before_id=None, after_id=None, limit: int = 20, oldest_first: bool = False) -> list[OrderRecord]:
-    """Orders matching the filters (None means any), newest first unless `oldest_first`, with their lines."""
-    query = select(_orders).limit(limit)
-    query = query.order_by(_orders.c.id if oldest_first else _orders.c.id.desc())
+def list_orders(connection, *, member_id=None, location_id=None, status=None, before_id=None,
+                limit: int = 20) -> list[OrderRecord]:
+    """Orders matching the filters (None means any), newest first, with their lines. Each filter has an
+    index ending in id (ix_orders_member, ix_orders_location_id, ix_orders_location_status,
+    ix_orders_status_id) that yields a page in order: no sort of a long history."""
+    query = select(_orders).order_by(_orders.c.id.desc()).limit(limit)
     for column, value in ((_orders.c.member_id, member_id), (_orders.c.location_id, location_id),
                           (_orders.c.status, status)):
         if value is not None:
             query = query.where(column == value)
-    if statuses is not None:
-        query = query.where(_orders.c.status.in_(statuses))
     if before_id is not None:
         query = query.where(_orders.c.id < before_id)
-    if after_id is not None:
-        query = query.where(_orders.c.id > after_id)
-    rows = connection.execute(query).all()
+    return _with_lines(connection, connection.execute(query).all())
+
+
+def open_orders(connection, statuses, *, location_id=None, status=None, after_id=None,
+                limit: int = 500) -> list[OrderRecord]:
+    """Orders in one of `statuses` (only `status`, if given), oldest first, with their lines.
+
+    One index range per status, merged: a single `status IN (...) ORDER BY id` let SQLite's planner
+    (which knows only average rows per (location_id, status): no histograms in this build) walk the
+    store's whole history in id order through ix_orders_location_id, 0.3 -> 245 ms at a million
+    orders (docs/PERFORMANCE.md). Each range holds open orders only, so the merge sorts few rows."""
+    legs = []
+    for wanted in statuses:
+        if status is not None and wanted != status:
+            continue
+        leg = select(_orders).where(_orders.c.status == wanted)
+        if location_id is not None:
+            leg = leg.where(_orders.c.location_id == location_id)
+        if after_id is not None:
+            leg = leg.where(_orders.c.id > after_id)
+        legs.append(leg.order_by(_orders.c.id).limit(limit))
+    if not legs:
+        return []
+    if len(legs) == 1:
+        query = legs[0]
+    else:
+        merged = union_all(*(select(leg.subquery()) for leg in legs))
+        query = merged.order_by(merged.selected_columns.id).limit(limit)
+    return _with_lines(connection, connection.execute(query).all())
+
+
+def _with_lines(connection, rows) -> list[OrderRecord]:
     lines = _lines_by_order(connection, [row.id for row in rows])
     return [_new_record(OrderRecord, (*row, lines[row.id])) for row in rows]
 

@@ -21,7 +21,9 @@ def post_json(url: str, body: bytes, headers: dict) -> int:
     path = parts.path + (f"?{parts.query}" if parts.query else "")
     pool = _idle.setdefault(key, queue.LifoQueue(maxsize=POOL_SIZE))
     for attempt in range(2):
-        connection = _checkout(pool, key)
+        # The retry takes a new connection: the other pooled ones have idled as long and are as likely
+        # stale (a server's keep-alive timeout drops them all).
+        connection = _checkout(pool, key) if attempt == 0 else _connect(key)
         try:
             connection.request("POST", path, body=body, headers=headers)
             response = connection.getresponse()
@@ -40,9 +42,13 @@ def _checkout(pool: queue.LifoQueue, key) -> http.client.HTTPConnection:
     try:
         return pool.get_nowait()
     except queue.Empty:
-        scheme, host, port = key
-        cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
-        return cls(host, port, timeout=TIMEOUT_SECONDS)
+        return _connect(key)
+
+
+def _connect(key) -> http.client.HTTPConnection:
+    scheme, host, port = key
+    cls = http.client.HTTPSConnection if scheme == "https" else http.client.HTTPConnection
+    return cls(host, port, timeout=TIMEOUT_SECONDS)
 
 
 def _checkin(pool: queue.LifoQueue, connection, response) -> None:

@@ -105,10 +105,10 @@ def _missed(namespace: str, room: str, after: int, scope: dict) -> list[tuple[st
 
 def resume_point(connection, store_id: int) -> int:
     """Where a fresh clerk screen of the store starts counting (`last_event_id`): the last event this
-    worker delivered to the store's room, else the store's newest history entry."""
+    worker delivered to the store's room, else the newest history entry (catchup.latest_event_id)."""
     log = pushlog.of(socketio.server)
     logged = log.last_event_id(CLERK_NS, store_room(store_id)) if log is not None else None
-    return logged if logged is not None else catchup.latest_event_id(connection, location_id=store_id)
+    return logged if logged is not None else catchup.latest_event_id(connection)
 
 
 class ClerkNamespace(Namespace):

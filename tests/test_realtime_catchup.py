@@ -8,6 +8,7 @@ import time
 import pytest
 import requests
 import socketio
+from sqlalchemy import create_engine, text
 
 from .live_server import LiveServer, two_workers
 from .test_live_server import _fresh_postgres_database, _order, _pay_through_sandbox
@@ -249,3 +250,59 @@ def test_a_clerk_on_another_worker_catches_up_through_redis(tmp_path):
     finally:
         first.stop()
         second.stop()
+
+
+@pytest.mark.parametrize("server", ["postgresql"], indirect=True)  # SQLite has one writer: commits in id order
+def test_an_event_committed_out_of_id_order_is_replayed_not_lost(server):
+    """PostgreSQL: order A's 已发货 entry gets its id, then A's transaction waits (its stock row is locked
+    here); order B is paid meanwhile, with a larger id, and pushed first. The screen saw B and dropped;
+    A commits while it is away. Reconnecting after B it must get A's entry, though A's id is smaller."""
+    url = server.env["DATABASE_URL"]
+    member, clerk = server.login(phone="13800000001"), server.login(username="clerk1")
+    h = {"Authorization": f"Bearer {clerk}"}
+    address = {"province": "上海市", "city": "上海市", "district": "徐汇区", "street": "天平路街道", "detail": "天平路 1 号"}
+    a = requests.post(server.url + "/api/v1/orders", headers={"Authorization": f"Bearer {member}"}, timeout=30, json={
+        "items": [{"sku": "DRK-003", "qty": 1}], "fulfilment": "store_delivery", "address": address,
+        "contact_name": "张小萌", "contact_phone": "13800000001"}).json()
+    assert a["location_id"] == 1, a
+    _pay_through_sandbox(server, member, a["id"])
+    for action in ("accept", "ready"):
+        assert requests.post(f"{server.url}/api/v1/clerk/orders/{a['id']}/{action}", headers=h, timeout=10).status_code == 200
+    b_id = _order(server, member, "DRK-002").json()["id"]
+
+    engine = create_engine(url)
+    blocker = engine.connect()
+    transaction = blocker.begin()
+    blocker.execute(text("SELECT 1 FROM stock_items WHERE location_id = 1 AND product_id = "
+                         "(SELECT id FROM products WHERE sku = 'DRK-003') FOR UPDATE"))
+    shipping = threading.Thread(target=lambda: requests.post(f"{server.url}/api/v1/clerk/orders/{a['id']}/ship",
+                                                             json={}, headers=h, timeout=60))
+    screen = Screen(server, "/clerk", clerk)
+    try:
+        shipping.start()
+        with engine.connect() as watch:  # A's transaction has its 已发货 entry and waits for the stock row
+            deadline = time.monotonic() + 10
+            while not watch.execute(text("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                                         "AND datname = current_database()")).scalar():
+                assert time.monotonic() < deadline, "the ship never reached the stock row"
+                time.sleep(0.05)
+        _pay_through_sandbox(server, member, b_id)
+        last = screen.wait_for(_new(b_id))["event_id"]
+    finally:
+        screen.close()
+    transaction.rollback()  # A commits now, while the screen is away
+    blocker.close()
+    shipping.join(30)
+    shipped = next(e for e in requests.get(f"{server.url}/api/v1/orders/{a['id']}", headers=h, timeout=10).json()["events"]
+                   if e["to"] == "shipped")
+    assert shipped["id"] < last  # committed (and pushed) after B, with a smaller id
+    engine.dispose()
+
+    back = Screen(server, "/clerk", clerk, last_event_id=last)
+    try:
+        got = back.wait_for(lambda n, d: n == "order.status" and d["order_id"] == a["id"])
+        time.sleep(0.5)
+        assert (got["event_id"], got["status"], got["replayed"]) == (shipped["id"], "shipped", True)
+        assert [(n, d["order_id"]) for n, d in back.received] == [("order.status", a["id"])]
+    finally:
+        back.close()

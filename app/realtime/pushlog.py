@@ -106,9 +106,9 @@ class LoggingManager(socketio.Manager):
                             **kwargs)
 
 
-class LoggingRedisManager(socketio.RedisManager):
-    """The Redis client manager (several workers), logging room deliveries to this worker's sockets:
-    its own events and those other workers publish, in the order this worker delivers them."""
+class _LogsPubSubDeliveries:
+    """For a message-queue client manager (several workers): logs room deliveries to this worker's
+    sockets, its own events and those other workers publish, in the order this worker delivers them."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -119,15 +119,26 @@ class LoggingRedisManager(socketio.RedisManager):
         return super()._handle_emit(message)
 
 
+class LoggingRedisManager(_LogsPubSubDeliveries, socketio.RedisManager):
+    """Redis between the workers (the documented deployment)."""
+
+
 def of(server) -> PushLog | None:
     """The delivery log of a Socket.IO server's client manager (None for a manager that keeps none)."""
     return getattr(server.manager, "pushlog", None)
 
 
 def client_manager(url: str | None):
-    """The client manager for Flask-SocketIO: in-process, or through Redis at `url`."""
+    """The client manager for Flask-SocketIO: in-process, or through the message queue at `url` (the
+    same choice of queue Flask-SocketIO makes from the URL's scheme)."""
     if not url:
         return LoggingManager()
-    if not url.startswith(("redis://", "rediss://")):
-        raise ValueError("SOCKETIO_MESSAGE_QUEUE must be a redis:// or rediss:// URL")
-    return LoggingRedisManager(url, channel="flask-socketio")
+    if url.startswith(("redis://", "rediss://")):
+        return LoggingRedisManager(url, channel="flask-socketio")
+    if url.startswith("kafka://"):
+        base = socketio.KafkaManager
+    elif url.startswith("zmq"):
+        base = socketio.ZmqManager
+    else:
+        base = socketio.KombuManager
+    return type(f"Logging{base.__name__}", (_LogsPubSubDeliveries, base), {})(url, channel="flask-socketio")

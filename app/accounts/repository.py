@@ -20,19 +20,34 @@ def current_token_version(engine, kind: str, account_id: int) -> int | None:
 
     Read on every authenticated request, so not through a unit of work or the request's session:
     one primary-key read straight on the driver, on a pooled connection of its own (outside the
-    request's transaction), a few tens of µs on SQLite."""
+    request's transaction), a few tens of µs on SQLite. On PostgreSQL the read runs in autocommit:
+    otherwise psycopg sends BEGIN before it and the pool's reset sends ROLLBACK after it, three round
+    trips for one row (docs/PERFORMANCE.md)."""
     key = (engine.dialect.name, kind)
     sql = _compiled.get(key)
     if sql is None:
         sql = _compiled[key] = _CURRENT_SQL[kind].format(p="?" if engine.dialect.paramstyle == "qmark" else "%s")
     connection = engine.raw_connection()
     try:
+        if engine.dialect.name == "postgresql":
+            return _read_in_autocommit(connection.driver_connection, sql, account_id)
         cursor = connection.cursor()
         cursor.execute(sql, (account_id,))
         row = cursor.fetchone()
         cursor.close()
     finally:
         connection.close()
+    return row[0] if row is not None else None
+
+
+def _read_in_autocommit(driver_connection, sql: str, account_id: int) -> int | None:
+    """One statement outside any transaction; the connection goes back to the pool as it came (idle,
+    not in autocommit), so its next user sees no difference."""
+    driver_connection.autocommit = True
+    try:
+        row = driver_connection.execute(sql, (account_id,)).fetchone()
+    finally:
+        driver_connection.autocommit = False
     return row[0] if row is not None else None
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import errno
 from functools import wraps
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, make_response, render_template, request
 from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 
 from ..accounts.revocation import require_current
@@ -126,6 +126,22 @@ def optional_int_arg(name: str, *, minimum: int = 0, maximum: int = 1_000_000_00
     return int(raw)
 
 
+# Werkzeug's own refusals (no such route, wrong method, body too large...) describe themselves in English
+# sentences, and the pages show an error's message to shoppers and clerks as it comes: these are said in
+# Chinese too. A description that is already Chinese (raised so by our code) is kept.
+HTTP_MESSAGES = {
+    400: "请求格式不正确", 401: "请先登录", 403: "没有权限访问", 404: "页面或接口不存在", 405: "不支持该请求方法",
+    408: "请求超时,请稍后重试", 413: "请求内容过大", 415: "不支持的内容类型", 429: "请求过于频繁,请稍后再试",
+}
+
+
+def http_message(exc: HTTPException) -> str:
+    description = exc.description or ""
+    if description and not description.isascii():
+        return description
+    return HTTP_MESSAGES.get(exc.code or 400, "请求无法处理")
+
+
 def register_error_handlers(app) -> None:
     @app.errorhandler(DomainError)
     def _any_domain_error(exc: DomainError):
@@ -136,14 +152,17 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        message = http_message(exc)
         if request.path.startswith("/api/"):
             code = (exc.name or "error").lower().replace(" ", "_")
-            response, status = error_response(exc.code or 400, code, exc.description or exc.name)
-            for name, value in exc.get_headers():  # 405's Allow (RFC 9110 §15.5.6), 401's WWW-Authenticate
-                if name.lower() != "content-type":
-                    response.headers[name] = value
-            return response, status
-        return exc
+            response, status = error_response(exc.code or 400, code, message)
+        else:  # a page: the product's own Chinese page with a way back, not Werkzeug's English one
+            message = "页面不存在" if exc.code == 404 else message
+            response, status = make_response(render_template("error.html", page="error", message=message)), exc.code or 400
+        for name, value in exc.get_headers():  # 405's Allow (RFC 9110 §15.5.6), 401's WWW-Authenticate
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):

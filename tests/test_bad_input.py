@@ -153,8 +153,10 @@ def test_stock_cannot_be_counted_below_what_orders_reserve(app, client):
 def test_unknown_routes_and_methods_answer_json_4xx(client):
     r = client.get("/api/v1/nothing-here")
     assert (r.status_code, r.json["error"]["code"]) == (404, "not_found")
+    assert r.json["error"]["message"] == "页面或接口不存在"  # pages show it as it comes: not Werkzeug's English
     r = client.delete("/api/v1/orders")
     assert r.status_code == 405 and r.json["error"]["code"] == "method_not_allowed"
+    assert r.json["error"]["message"] == "不支持该请求方法" and "GET" in r.headers["Allow"]
 
 
 @pytest.mark.parametrize("method,path", [

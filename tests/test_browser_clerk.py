@@ -176,6 +176,10 @@ def test_ship_to_the_courier_who_signs_it_for_and_the_clerk_counts_the_cash(make
     courier_page.fill("#cash-collected", "16.00")
     courier_page.screenshot("courier-delivered")
     courier_page.click("#deliver-confirm")
+    # 16.00 of 16.80: the courier is asked before the short amount is recorded
+    courier_page.wait_text("#sl-dialog", "与应收 ¥16.80 不一致")
+    courier_page.screenshot("courier-cash-mismatch")
+    courier_page.click("#sl-dialog-ok")
     _gone(courier_page, f".staff-card[data-order-id='{order_id}']")
 
     _click(clerk_page, "#tab-check_back")

@@ -90,6 +90,15 @@ def test_the_pickup_preview_leads_to_the_reweigh_screen_for_weighed_goods(browse
     browser.wait_text(".rw-line__meta", "应重 1500 g")
     assert browser.path == f"/clerk/orders/{order_id}/reweigh"
     assert browser.console_errors() == []
+    # ‹ back: the pickup the clerk left reopens, without asking the member for the code again.
+    browser.click("#rw-back")
+    browser.wait_visible("#pickup-preview")
+    assert browser.find("#pickup-confirm").is_displayed() and browser.find("#reweigh-link").is_displayed()
+    browser.screenshot("clerk-pickup-resumed-after-reweigh")
+    browser.find("#clerk-sheet-close").click()
+    browser.open("/clerk")  # once only: a later visit starts with the queue
+    browser.wait_visible("#clerk-tabs")
+    assert not browser.find_all("#pickup-preview")
 
 
 def test_member_sees_the_top_up_live_and_pays_it(make_browser, live_server):

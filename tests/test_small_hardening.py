@@ -66,3 +66,41 @@ def test_integer_query_parameters_refuse_empty_and_non_ascii_digits(client):
     for query in ("location_id=", "location_id=%C2%B2", "location_id=0"):
         r = client.get(f"/api/v1/products?{query}")
         assert r.status_code == 422 and r.json["error"]["code"] == "invalid_query", query
+
+
+def test_an_unreachable_database_answers_503_with_retry_after(tmp_path):
+    """Nothing listens on port 1: every request that needs the database is told to come back, never 500."""
+    from app import create_app
+
+    from app.accounts.auth import Principal
+
+    from .conftest import _base_config, auth, token_for
+
+    app = create_app(_base_config("postgresql+psycopg://postgres@127.0.0.1:1/storelink"))
+    client = app.test_client()
+    member = auth(token_for(app, Principal("member", 1, "member")))  # a valid token: its version is read first
+    for path, headers in (("/api/v1/products", {}), ("/api/v1/orders", member)):
+        r = client.get(path, headers=headers)
+        assert r.status_code == 503, (path, r.status_code, r.data[:200])
+        assert r.json["error"]["code"] == "database_unavailable" and r.headers["Retry-After"] == "5"
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_what_counts_as_the_database_being_unavailable():
+    import psycopg
+    from sqlalchemy.exc import IntegrityError, OperationalError, TimeoutError as PoolTimeout
+
+    from app.api import database_unavailable
+
+    def wrapped(error):
+        return OperationalError("SELECT 1", {}, error)
+
+    assert database_unavailable(wrapped(psycopg.errors.TooManyConnections("sorry, too many clients already")))
+    assert database_unavailable(wrapped(psycopg.errors.AdminShutdown("terminating connection")))
+    assert database_unavailable(wrapped(psycopg.errors.CannotConnectNow("the database system is starting up")))
+    assert database_unavailable(psycopg.OperationalError("connection refused"))  # raw, from the pool's connect
+    assert database_unavailable(PoolTimeout("QueuePool limit of size 20 overflow 20 reached"))
+    assert not database_unavailable(wrapped(psycopg.errors.QueryCanceled("canceling statement due to statement timeout")))
+    assert not database_unavailable(IntegrityError("INSERT", {}, psycopg.errors.UniqueViolation("duplicate key")))
+    assert not database_unavailable(ValueError("a bug"))

@@ -4,7 +4,10 @@ from __future__ import annotations
 import errno
 from functools import wraps
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+import psycopg
+from flask import Blueprint, Response, current_app, g, jsonify, make_response, render_template, request
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import ClientDisconnected, HTTPException, RequestEntityTooLarge
 
 from ..accounts.revocation import require_current
@@ -126,6 +129,22 @@ def optional_int_arg(name: str, *, minimum: int = 0, maximum: int = 1_000_000_00
     return int(raw)
 
 
+# Werkzeug's own refusals (no such route, wrong method, body too large...) describe themselves in English
+# sentences, and the pages show an error's message to shoppers and clerks as it comes: these are said in
+# Chinese too. A description that is already Chinese (raised so by our code) is kept.
+HTTP_MESSAGES = {
+    400: "请求格式不正确", 401: "请先登录", 403: "没有权限访问", 404: "页面或接口不存在", 405: "不支持该请求方法",
+    408: "请求超时,请稍后重试", 413: "请求内容过大", 415: "不支持的内容类型", 429: "请求过于频繁,请稍后再试",
+}
+
+
+def http_message(exc: HTTPException) -> str:
+    description = exc.description or ""
+    if description and not description.isascii():
+        return description
+    return HTTP_MESSAGES.get(exc.code or 400, "请求无法处理")
+
+
 def register_error_handlers(app) -> None:
     @app.errorhandler(DomainError)
     def _any_domain_error(exc: DomainError):
@@ -136,14 +155,17 @@ def register_error_handlers(app) -> None:
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
+        message = http_message(exc)
         if request.path.startswith("/api/"):
             code = (exc.name or "error").lower().replace(" ", "_")
-            response, status = error_response(exc.code or 400, code, exc.description or exc.name)
-            for name, value in exc.get_headers():  # 405's Allow (RFC 9110 §15.5.6), 401's WWW-Authenticate
-                if name.lower() != "content-type":
-                    response.headers[name] = value
-            return response, status
-        return exc
+            response, status = error_response(exc.code or 400, code, message)
+        else:  # a page: the product's own Chinese page with a way back, not Werkzeug's English one
+            message = "页面不存在" if exc.code == 404 else message
+            response, status = make_response(render_template("error.html", page="error", message=message)), exc.code or 400
+        for name, value in exc.get_headers():  # 405's Allow (RFC 9110 §15.5.6), 401's WWW-Authenticate
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response, status
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
@@ -151,6 +173,11 @@ def register_error_handlers(app) -> None:
             current_app.logger.error("storage full on %s %s: %s", request.method, request.path, exc)
             response, status = error_response(503, "storage_full", "服务器存储空间不足,请稍后再试")
             response.headers["Retry-After"] = "60"
+            return response, status
+        if database_unavailable(exc):  # no connection to be had (or it dropped): nothing was written
+            current_app.logger.error("database unavailable on %s %s: %s", request.method, request.path, exc)
+            response, status = error_response(503, "database_unavailable", "服务暂时繁忙,请稍后再试")
+            response.headers["Retry-After"] = "5"
             return response, status
         current_app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if request.path.startswith("/api/"):
@@ -160,26 +187,46 @@ def register_error_handlers(app) -> None:
 
 SQLITE_FULL = 13  # "database or disk is full"
 POSTGRES_DISK_FULL = "53100"  # disk_full; 53xxx are "insufficient resources"
+# too_many_connections; admin_shutdown, crash_shutdown, cannot_connect_now (starting up, recovering)
+POSTGRES_UNAVAILABLE = {"53300", "57P01", "57P02", "57P03"}
+POSTGRES_CONNECTION_EXCEPTION = "08"  # class 08: connection exception
 
 
 def storage_full(exc: BaseException) -> bool:
     """Whether the database refused a write for want of space (SQLite's SQLITE_FULL, PostgreSQL's
     disk_full), or the server's own disk is full (ENOSPC)."""
+    return any(getattr(candidate, "sqlite_errorcode", None) == SQLITE_FULL
+               or getattr(candidate, "sqlstate", None) == POSTGRES_DISK_FULL
+               or (isinstance(candidate, OSError) and candidate.errno == errno.ENOSPC)
+               for candidate in _causes(exc))
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """Whether no database connection could be had or kept: the pool's wait ran out, PostgreSQL refused
+    the connection (too many clients, starting up or shutting down) or could not be reached, or the
+    connection broke mid-request. Each rolls the request's transaction back, so the client may retry."""
+    for candidate in _causes(exc):
+        if isinstance(candidate, PoolTimeout):
+            return True
+        if isinstance(candidate, DBAPIError) and candidate.connection_invalidated:
+            return True
+        if isinstance(candidate, psycopg.OperationalError):
+            sqlstate = candidate.sqlstate  # None: psycopg's own (refused, unreachable, connection lost)
+            if sqlstate is None or sqlstate in POSTGRES_UNAVAILABLE or sqlstate.startswith(POSTGRES_CONNECTION_EXCEPTION):
+                return True
+    return False
+
+
+def _causes(exc: BaseException | None):
+    """The exception, what it wraps (SQLAlchemy's `orig`) and what caused it, each once."""
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
+        yield exc
         original = getattr(exc, "orig", None)
-        for candidate in (exc, original):
-            if candidate is None:
-                continue
-            if getattr(candidate, "sqlite_errorcode", None) == SQLITE_FULL:
-                return True
-            if getattr(candidate, "sqlstate", None) == POSTGRES_DISK_FULL:
-                return True
-            if isinstance(candidate, OSError) and candidate.errno == errno.ENOSPC:
-                return True
+        if original is not None:
+            yield original
         exc = exc.__cause__ or exc.__context__
-    return False
 
 
 from . import auth, catalog, devices, hq, member, orders, payments, pickup, regions, staff, weighing, openapi  # noqa: E402,F401  (routes register on bp)

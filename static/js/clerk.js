@@ -58,6 +58,7 @@
     $('clerk-scanbar').hidden = false;
     $('clerk-tabs').hidden = false;
     refresh().then(connect);
+    resumePickup();
   }
 
   // ---- data --------------------------------------------------------------------------------
@@ -115,7 +116,9 @@
       if (!firstTime('escalated', data)) return;
       state.escalated[data.order_id] = true;
       Staff.chime(true);
-      showAlert('有订单超过 ' + Math.round((data.waited_seconds || 0) / 60) + ' 分钟未接单,请立即处理!', true);
+      // A replay after a reconnect carries no waiting time: "超过 0 分钟" would read as nothing to worry about.
+      var minutes = Math.floor((data.waited_seconds || 0) / 60);
+      showAlert((minutes ? '有订单超过 ' + minutes + ' 分钟未接单' : '有订单超时未接单') + ',请立即处理!', true);
       refreshSoon();
     });
   }
@@ -246,10 +249,30 @@
 
   // ---- shipping ----------------------------------------------------------------------------
   // Fresh goods sold per piece are re-weighed (多退少补) before they leave: a link to the re-weigh screen.
-  function reweighLink(orderId, lines) {
+  // From a pickup (`code` given), the way back from the re-weigh screen reopens that pickup.
+  function reweighLink(orderId, lines, code) {
     var weighed = (lines || []).some(function (l) { return l.price_per_kg; });
     return weighed ? el('a', {href: '/clerk/orders/' + orderId + '/reweigh', id: 'reweigh-link',
-                              class: 'weui-btn weui-btn_default staff-wide', text: '称重补退'}) : null;
+                              class: 'weui-btn weui-btn_default staff-wide', text: '称重补退',
+                              onclick: code ? function () { rememberPickup(code); } : null}) : null;
+  }
+
+  // The re-weigh screen is a page of its own: the pickup the clerk left for it opens again on the way
+  // back, without asking the member for the code a second time (this browser tab, within half an hour).
+  var RESUME_KEY = 'storelink.clerk.pickup-in-progress';
+  function rememberPickup(code) {
+    try { sessionStorage.setItem(RESUME_KEY, JSON.stringify({code: code, at: Date.now()})); } catch (e) { /* no resume */ }
+  }
+  function resumePickup() {
+    var saved = null;
+    try {
+      saved = JSON.parse(sessionStorage.getItem(RESUME_KEY) || 'null');
+      sessionStorage.removeItem(RESUME_KEY);
+    } catch (e) { saved = null; }
+    if (!saved || !saved.code || !(Date.now() - saved.at < 30 * 60 * 1000)) return;
+    var status = el('div', {class: 'staff-status', id: 'scan-status'});
+    sheet.open('提货核销', [status]);
+    preview(saved.code, status);
   }
 
   function openShip(order) {
@@ -533,7 +556,7 @@
         Staff.kv('订单状态', order.status_label),
         Staff.kv('下单时间', Staff.when(order.created_at)),
         order.note ? Staff.kv('备注', order.note) : null]),
-      el('div', {}, rows), reweighLink(order.id, result.lines), paymentBox, status, confirm]);
+      el('div', {}, rows), reweighLink(order.id, result.lines, code), paymentBox, status, confirm]);
     confirm.addEventListener('click', function () {
       var lines = result.lines.filter(function (l) { return l.remaining; });
       var picked = lines.filter(function (l) { return taking[l.line_id] > 0; })

@@ -87,6 +87,13 @@
         var cents = Staff.cents(cash.value);
         if (cents === null) { status.hidden = false; status.className = 'staff-status is-warn'; status.textContent = '请填写实收金额,如 31.80'; return; }
         body.cash_collected = cents;
+        if (cents !== d.cod_amount) {  // a typo here is only found at the store's count: ask while the customer is there
+          SL.confirm('实收 ' + SL.yuan(cents) + ' 与应收 ' + SL.yuan(d.cod_amount) + ' 不一致,差额将在回店清点时核对。确认按实收提交?',
+                     {ok: '按实收提交', cancel: '再核对'}).then(function (yes) {
+            if (yes) submit(order, 'delivered', body, go, status, '已签收'); else cash.focus();
+          });
+          return;
+        }
       }
       submit(order, 'delivered', body, go, status, '已签收');
     });

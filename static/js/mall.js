@@ -69,6 +69,7 @@
     return el('div', {class: 'mall-note'}, '按重量计价 ' + SL.yuan(p.price_per_kg) + '/kg,每' + (p.unit || '只') + '按标准重量 ' +
       p.standard_weight_g + 'g 计 ' + SL.yuan(p.price) + ';提货或配送前称重,多退少补。');
   }
+  function loading() { return el('div', {class: 'mall-loading'}, '加载中…'); }
   function section(title) { return el('div', {class: 'mall-section-title'}, title); }
   function empty(text, action) { return el('div', {class: 'mall-empty'}, [el('p', {}, text), action || null]); }
   function button(text, attrs, onclick) {
@@ -334,7 +335,7 @@
   function home() {
     var view = state.page;
     layout('门店通商城', '/');
-    var grid = el('div', {class: 'mall-products', id: 'product-list'});
+    var grid = el('div', {class: 'mall-products', id: 'product-list'}, loading());
     var storeSelect = el('select', {class: 'mall-store-select', id: 'store-select', 'aria-label': '选择门店'});
     var search = el('input', {type: 'search', id: 'search', placeholder: '搜索商品', value: state.query, enterkeyhint: 'search'});
     var chips = el('div', {class: 'mall-chips', id: 'categories'});
@@ -822,9 +823,10 @@
   function ordersView() {
     var view = state.page;
     layout('我的订单', '/orders');
-    var list = el('div', {id: 'order-list'});
+    var list = el('div', {id: 'order-list'}, loading());
     view.appendChild(list);
     api('GET', '/orders?limit=50').then(function (data) {
+      list.innerHTML = '';
       if (!data.orders.length) { list.appendChild(empty('还没有订单', el('a', {href: '/', 'data-link': true}, '去逛逛'))); return; }
       data.orders.forEach(function (o) {
         var done = FINISHED.indexOf(o.status) >= 0;
@@ -1005,9 +1007,10 @@
   function messagesView() {
     var view = state.page;
     layout('消息中心', '/messages');
-    var list = el('div', {id: 'message-list'});
+    var list = el('div', {id: 'message-list'}, loading());
     view.appendChild(list);
     api('GET', '/me/messages').then(function (data) {
+      list.innerHTML = '';
       state.unread = data.unread;
       updateBadges();
       if (!data.messages.length) { list.appendChild(empty('暂无消息')); return; }

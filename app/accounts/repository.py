@@ -3,8 +3,13 @@ is (as other packages need them), token versions for revocation, deactivating st
 password."""
 from __future__ import annotations
 
+import sqlite3
+import weakref
+
+from gevent.monkey import get_original
 from sqlalchemy import select, update
 
+from ..infra.engine import SQLITE_BUSY_TIMEOUT_MS
 from .models import Member, Staff
 
 _MODELS = {"member": Member, "staff": Staff}
@@ -18,15 +23,21 @@ _compiled: dict[tuple[str, str], str] = {}
 def current_token_version(engine, kind: str, account_id: int) -> int | None:
     """The account's token version, None when it is gone (staff: deactivated).
 
-    Read on every authenticated request, so not through a unit of work or the request's session:
-    one primary-key read straight on the driver, on a pooled connection of its own (outside the
-    request's transaction), a few tens of µs on SQLite. On PostgreSQL the read runs in autocommit:
-    otherwise psycopg sends BEGIN before it and the pool's reset sends ROLLBACK after it, three round
-    trips for one row (docs/PERFORMANCE.md)."""
+    Read on every authenticated request, so not through a unit of work or the request's session: one
+    primary-key read straight on the driver, outside the request's transaction. SQLite: on the thread's
+    own reader connection (below). PostgreSQL: on a pooled connection, in autocommit: otherwise psycopg
+    sends BEGIN before it and the pool's reset sends ROLLBACK after it, three round trips for one row
+    (docs/PERFORMANCE.md)."""
     key = (engine.dialect.name, kind)
     sql = _compiled.get(key)
     if sql is None:
         sql = _compiled[key] = _CURRENT_SQL[kind].format(p="?" if engine.dialect.paramstyle == "qmark" else "%s")
+    reader = _sqlite_reader(engine)
+    if reader is not None:
+        # fetchall runs the statement to its end, which ends the read (a statement left on its row would
+        # hold a snapshot open and keep checkpoints from resetting the WAL); sqlite3 never yields in between.
+        rows = reader.execute(sql, (account_id,)).fetchall()
+        return rows[0][0] if rows else None
     connection = engine.raw_connection()
     try:
         if engine.dialect.name == "postgresql":
@@ -38,6 +49,30 @@ def current_token_version(engine, kind: str, account_id: int) -> int | None:
     finally:
         connection.close()
     return row[0] if row is not None else None
+
+
+# SQLite: each OS thread of the process keeps one connection of its own for this read. Checking a
+# connection out of SQLAlchemy's pool and back in cost three times the read itself, ~70 µs of an
+# order's ~890 under load (docs/PERFORMANCE.md). Greenlets of a thread share its connection safely:
+# sqlite3 runs a statement without yielding. In autocommit each read sees the latest commit, so
+# revocation stays immediate.
+_sqlite_readers: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+_thread_id = get_original("threading", "get_ident")  # the OS thread's, not the greenlet's
+
+
+def _sqlite_reader(engine) -> sqlite3.Connection | None:
+    """This thread's connection for the token read, for a file-backed SQLite engine; else None."""
+    if engine.dialect.name != "sqlite" or engine.url.query or engine.url.database in (None, "", ":memory:"):
+        return None
+    per_thread = _sqlite_readers.get(engine)
+    if per_thread is None:
+        per_thread = _sqlite_readers[engine] = {}
+    connection = per_thread.get(_thread_id())
+    if connection is None:
+        connection = sqlite3.connect(engine.url.database, isolation_level=None)
+        connection.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        per_thread[_thread_id()] = connection
+    return connection
 
 
 def _read_in_autocommit(driver_connection, sql: str, account_id: int) -> int | None:

@@ -927,7 +927,7 @@
         view.appendChild(section('退款'));
         view.appendChild(el('div', {class: 'mall-kv', id: 'order-refunds'}, o.refunds.map(function (r) {
           var where = r.route === 'store'
-            ? (r.status === 'at_store' ? '请到' + storeName(o.location_id) + '柜台领取' : r.status_label + (r.done_at ? ' · ' + when(r.done_at) : ''))
+            ? (r.status === 'at_store' ? '请到' + storeName(o.location_id) + '柜台领取' : [r.status_label, r.done_at ? el('small', {}, when(r.done_at)) : null])
             : r.status_label;
           return el('div', {dataset: {refundId: r.id}}, [el('span', {}, SL.yuan(r.amount) + ' · ' + (r.reason || '退款')), el('span', {}, where)]);
         })));

@@ -24,16 +24,21 @@ def test_migrated_schema_matches_the_models(tmp_path):
     assert differences == []
 
 
+def _a_store_and_a_member(conn) -> None:
+    """Store 1 and member 1, in the columns every revision since 0001 has."""
+    conn.execute(text(
+        "INSERT INTO locations (id, code, name, kind, province, city, district, street, address_detail, "
+        "phone, lat, lng, active) VALUES (1, 'S', '店', 'store', '上海市', '上海市', '徐汇区', '', '', '', 0, 0, 1)"))
+    conn.execute(text("INSERT INTO members (id, phone, name, password_hash, level, points, created_at) "
+                      "VALUES (1, '13800000009', '会员', 'x', 'normal', 0, '2026-11-22 00:00:00.000000')"))
+
+
 def test_idempotency_keys_move_onto_their_orders_and_back(tmp_path):
     app = _app(tmp_path)
     with app.app_context():
         upgrade(revision="0001")
         with db.engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO locations (id, code, name, kind, province, city, district, street, address_detail, "
-                "phone, lat, lng, active) VALUES (1, 'S', '店', 'store', '上海市', '上海市', '徐汇区', '', '', '', 0, 0, 1)"))
-            conn.execute(text("INSERT INTO members (id, phone, name, password_hash, level, points, created_at) "
-                              "VALUES (1, '13800000009', '会员', 'x', 'normal', 0, '2026-11-22 00:00:00.000000')"))
+            _a_store_and_a_member(conn)
             for order_id in (1, 2):
                 conn.execute(text(
                     "INSERT INTO orders (id, number, member_id, channel, fulfilment, location_id, payment_method, "
@@ -63,11 +68,7 @@ def test_refunds_stuck_on_money_taken_at_the_store_become_owed_at_the_counter_an
     with app.app_context():
         upgrade(revision="0010")
         with db.engine.begin() as conn:
-            conn.execute(text(
-                "INSERT INTO locations (id, code, name, kind, province, city, district, street, address_detail, "
-                "phone, lat, lng, active) VALUES (1, 'S', '店', 'store', '上海市', '上海市', '徐汇区', '', '', '', 0, 0, 1)"))
-            conn.execute(text("INSERT INTO members (id, phone, name, password_hash, level, points, created_at) "
-                              "VALUES (1, '13800000009', '会员', 'x', 'normal', 0, '2026-11-22 00:00:00.000000')"))
+            _a_store_and_a_member(conn)
             conn.execute(text(
                 "INSERT INTO orders (id, number, member_id, channel, fulfilment, location_id, payment_method, "
                 "payment_status, status, routing_reason, contact_name, contact_phone, note, goods_total, "

@@ -1,6 +1,9 @@
 """Group commit (SQLite under gevent): units that start together share one transaction, each in its own
 savepoint; a failing unit loses only its own work; nobody hears "done" before the COMMIT; a failed
 COMMIT fails every unit of the batch. Run here on greenlets in one thread, as the server runs them."""
+import os
+from pathlib import Path
+
 import gevent
 import pytest
 from sqlalchemy import create_engine, event, text
@@ -190,3 +193,44 @@ def test_a_unit_that_yields_half_way_does_not_interleave_with_the_next(engine):
     assert isinstance(jobs[0].exception, ValueError)
     with engine.connect() as conn:
         assert sorted(conn.execute(text("SELECT n FROM item")).scalars()) == [1, 2]
+
+
+def _sqlite_temp_files() -> set[str]:
+    """SQLite's temporary files this process holds open (it names them etilqs_*, unlinked at once)."""
+    fds = Path("/proc/self/fd")
+    names = set()
+    for fd in fds.iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed meanwhile
+            continue
+        if "etilqs_" in target:
+            names.add(target)
+    return names
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs Linux's /proc to see open files")
+def test_a_units_savepoint_journal_stays_in_memory_however_much_it_writes(engine):
+    # Each unit's SAVEPOINT keeps the original of every page it changes in a sub-journal, which SQLite
+    # moves to a temporary file once it passes 64 KiB unless temp_store is MEMORY: an order touches
+    # about that many pages (its table and eight indexes, lines, history, stock), and writing them
+    # out cost a quarter of placing one (docs/PERFORMANCE.md).
+    with engine.begin() as conn:
+        conn.execute(text("WITH RECURSIVE s(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM s WHERE v < 20000) "
+                          "INSERT INTO item (n) SELECT v FROM s"))
+    group = GroupCommit(engine)
+    before = _sqlite_temp_files()
+    seen = []
+
+    def unit():
+        with group.unit() as uow:
+            # Every 200th row: ~100 rows spread over the table's and its index's pages, far past 64 KiB.
+            uow.connection.execute(text("UPDATE item SET n = -n WHERE id % 200 = 0"))
+            seen.append(_sqlite_temp_files() - before)
+
+    gevent.spawn(unit).join()
+    gevent.spawn(unit).join()
+    assert seen == [set(), set()]
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM item WHERE n < 0")).scalar_one() == 0  # twice negated
+    group.close()

@@ -44,6 +44,10 @@ class GroupCommit:
             # Its cache now lasts, so give it room for the indexes orders touch (SQLite's default is
             # 2 MB; readers keep it, their caches empty at every write anyway; docs/PERFORMANCE.md).
             _raw(self._writer).execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+            # Each unit's SAVEPOINT keeps the original of every page it changes in a sub-journal;
+            # past 64 KiB (about one order's pages) SQLite moves it to a temporary file unless
+            # temp_store is MEMORY, and those writes cost a sixth of an order (docs/PERFORMANCE.md).
+            _raw(self._writer).execute("PRAGMA temp_store=MEMORY")
         return self._writer
 
     def _drop_writer(self) -> None:

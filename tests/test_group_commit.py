@@ -213,7 +213,7 @@ def _sqlite_temp_files() -> set[str]:
 def test_a_units_savepoint_journal_stays_in_memory_however_much_it_writes(engine):
     # Each unit's SAVEPOINT keeps the original of every page it changes in a sub-journal, which SQLite
     # moves to a temporary file once it passes 64 KiB unless temp_store is MEMORY: an order touches
-    # about that many pages (its table and eight indexes, lines, history, stock), and writing them
+    # about that many pages (its table and seven indexes, lines, history, stock), and writing them
     # out cost a quarter of placing one (docs/PERFORMANCE.md).
     with engine.begin() as conn:
         conn.execute(text("WITH RECURSIVE s(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM s WHERE v < 20000) "

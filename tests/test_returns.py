@@ -124,7 +124,7 @@ def test_eligibility_is_refused_with_codes(app, client, deferred):
     assert _error(_ask(client, chain, oid, [(open_line, 1)])) == (422, "unknown_line")
     assert _error(_ask(client, chain, oid, [(lines["MILK"], 1)], reason="whim")) == (422, "invalid_return_reason")
     assert _error(_ask(client, chain, oid, [(lines["MILK"], 1)], reason="other")) == (422, "note_required")
-    assert _error(_ask(client, chain, oid, [(lines["MILK"], 1), (lines["MILK"], 1)])) == (422, "duplicate_line")
+    assert _error(_ask(client, chain, oid, [(lines["MILK"], 2), (lines["MILK"], 1)])) == (409, "over_quantity")
     for bad in ([], "all", [{"line_id": lines["MILK"]["id"], "qty": 0}], [{"line_id": True, "qty": 1}]):
         r = client.post(f"/api/v1/orders/{oid}/returns", json={"lines": bad, "reason": "quality"}, headers=chain.h("m0"))
         assert _error(r) == (422, "invalid_lines")

@@ -165,7 +165,8 @@ def _dicts(source, pairs, with_member: bool = False) -> list[dict]:
 # --- rules ---------------------------------------------------------------------------------------
 
 def _parse_lines(lines) -> dict[int, int]:
-    """[{"line_id", "qty"}] → {line_id: qty}, or 422 saying what is wrong."""
+    """[{"line_id", "qty"}] → {line_id: qty} (a line listed twice: its quantities added), or 422 saying
+    what is wrong."""
     if not isinstance(lines, list) or not 1 <= len(lines) <= MAX_LINES:
         raise ValidationFailed(f"lines 必须是 1 到 {MAX_LINES} 项的列表", code="invalid_lines")
     wanted: dict[int, int] = {}
@@ -174,14 +175,12 @@ def _parse_lines(lines) -> dict[int, int]:
         qty = item.get("qty") if isinstance(item, dict) else None
         if not is_row_id(line_id) or not isinstance(qty, int) or isinstance(qty, bool) or not 1 <= qty <= MAX_QTY:
             raise ValidationFailed(f"每项需要 line_id 和 1 到 {MAX_QTY} 的 qty", code="invalid_lines")
-        if line_id in wanted:
-            raise ValidationFailed("同一商品行只能出现一次", code="duplicate_line", details={"line_id": line_id})
-        wanted[line_id] = qty
+        wanted[line_id] = wanted.get(line_id, 0) + qty
     return wanted
 
 
 def _check_reason(reason, note: str) -> None:
-    if reason not in REASONS:
+    if not isinstance(reason, str) or reason not in REASONS:
         raise ValidationFailed("请选择退货原因", code="invalid_return_reason", details={"reasons": list(REASONS)})
     if reason == "other" and not note:
         raise ValidationFailed("原因为「其他」时请填写说明", code="note_required")

@@ -14,9 +14,9 @@ def _date_arg():
     return dayend.parse_business_date(request.args.get("date"))
 
 
-def _store_of(who, store_id):
-    """The store asked for: a clerk's own when none is named."""
-    if store_id is None:
+def _store_of(who, store_id, *, named: bool = True):
+    """The store asked for (`named`: the request named one), a clerk's own when none is named."""
+    if not named:
         store_id = who.store_id
     if not is_row_id(store_id):
         raise ValidationFailed("store_id 必须是正整数", code="invalid_field", details={"field": "store_id"})
@@ -29,7 +29,8 @@ def _store_of(who, store_id):
 def clerk_day_end():
     """The clerk's store's day report (?date=YYYY-MM-DD): live while open, the snapshot once closed."""
     who = principal()
-    return json_response(dayend.day_report(reader(), _store_of(who, optional_int_arg("store_id", minimum=1)), _date_arg()))
+    store_id = optional_int_arg("store_id", minimum=1)
+    return json_response(dayend.day_report(reader(), _store_of(who, store_id, named=store_id is not None), _date_arg()))
 
 
 @bp.post("/clerk/day-end/close")
@@ -37,7 +38,8 @@ def clerk_day_end():
 def clerk_close_day():
     body = json_body()
     who = principal()
-    return json_response(dayend.close_day(_store_of(who, body.get("store_id")), dayend.parse_business_date(body.get("date")), who))
+    store_id = _store_of(who, body.get("store_id"), named="store_id" in body)
+    return json_response(dayend.close_day(store_id, dayend.parse_business_date(body.get("date")), who))
 
 
 @bp.get("/hq/day-ends")
@@ -65,7 +67,10 @@ def hq_day_end_export(store_id: int, name: str):
     fmt = suffix if dot else (request.args.get("format") or "json")
     if fmt not in ("json", "csv"):
         raise NotFound("导出格式只有 json 与 csv", code="unknown_format")
-    business_date = dayend.parse_business_date(stem)
+    try:
+        business_date = dayend.parse_business_date(stem)
+    except ValidationFailed:  # a path naming no day names no resource
+        raise NotFound("没有这个营业日", code="day_not_found") from None
     document = export.erp_document(*dayend.closed_day(reader(), store_id, business_date))
     if fmt == "json":
         return json_response(document)

@@ -16,7 +16,7 @@ from .report import summarize
 # A movement dated in a closed day but written after it closed is counted in the next open day; one
 # stamped further back than this (a month) is not looked for, so a report reads a bounded window.
 LATE_WINDOW_DAYS = 31
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"2\d{3}-\d{2}-\d{2}")  # years 2000-2999
 
 
 class DayAlreadyClosed(Conflict):
@@ -24,7 +24,7 @@ class DayAlreadyClosed(Conflict):
 
 
 def parse_business_date(raw) -> date:
-    """A business date written YYYY-MM-DD, or 422 invalid_date."""
+    """A business date written YYYY-MM-DD (years 2000 to 2999), or 422 invalid_date."""
     if isinstance(raw, str) and _DATE.fullmatch(raw):
         try:
             return date.fromisoformat(raw)

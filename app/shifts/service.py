@@ -28,6 +28,7 @@ def close_shift(who: Principal, shift_no, counted_cash, note) -> dict:
     """The clerk hands the drawer over: shift `shift_no` (the one they read: of two clerks closing it at
     once one handover is written, the other is told 409 shift_already_closed) with the cash counted
     (cents); the difference against what was expected is recorded. Returns the handover."""
+    shift_no, counted_cash = _whole(shift_no), _whole(counted_cash)
     _check(shift_no, counted_cash, note)
     with unit_of_work() as uow:
         shift = current_shift(uow, who.store_id)
@@ -61,6 +62,11 @@ def _check(shift_no, counted_cash, note) -> None:
         raise ValidationFailed("请填写清点的现金金额(分)", code="invalid_counted_cash")
     if not isinstance(note, str) or len(note) > 200:
         raise ValidationFailed("备注不超过 200 字", code="invalid_note")
+
+
+def _whole(value):
+    """A JSON number that is a whole number (3.0 is the integer 3 in JSON) as an int; anything else as is."""
+    return int(value) if isinstance(value, float) and value.is_integer() and abs(value) < 2**53 else value
 
 
 def _is_int(value) -> bool:

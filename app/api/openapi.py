@@ -197,7 +197,7 @@ def document() -> dict:
             "/me/messages/{message_id}/read": {"post": _op("Mark a message read", roles=["member"],
                                                            params=(_path_id("message_id"),))},
             "/me/messages/read-all": {"post": _op("Mark every message read", roles=["member"])},
-            "/auth/me": {"get": _op("The caller's role and store", roles=["member", "clerk", "courier", "hq"])},
+            "/auth/me": {"get": _op("The caller's role and store (and a member's mobile number, `phone`)", roles=["member", "clerk", "courier", "hq"])},
             "/auth/password": {"post": _op("Change the caller's password; every earlier token is revoked, a fresh one returned",
                                            roles=["member", "clerk", "courier", "hq"], errors=(400, 401, 403, 404, 409, 422, 429), body={
                 "type": "object", "required": ["old_password", "new_password"],

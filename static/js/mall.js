@@ -543,7 +543,7 @@
     layout('确认订单', null, '/cart');
     if (!cart.items().length) { view.appendChild(empty('购物车是空的', el('a', {href: '/', 'data-link': true}, '去逛逛'))); return; }
     var c = {method: 'pickup', storeId: null, payment: 'online', point: null, addressId: null, accept: false, quote: null,
-             saved: [], picker: null, fresh: {detail: '', contact_name: state.me.name || '', contact_phone: '', keep: true}};
+             saved: [], picker: null, fresh: {detail: '', contact_name: state.me.name || '', contact_phone: state.me.phone || '', keep: true}};
     var methodBar = el('div', {class: 'mall-methods', id: 'methods'});
     var body = el('div', {id: 'checkout-body'});
     var quoteBox = el('div', {id: 'quote'});
@@ -1038,12 +1038,17 @@
   }
 
   // ---- me: account, addresses, logout --------------------------------------------------------------------------------------
+  /** 138****0001, as shoppers are used to seeing their own number on a shared screen. */
+  function maskedPhone(phone) {
+    return phone && phone.length === 11 ? phone.slice(0, 3) + '****' + phone.slice(7) : phone || '';
+  }
+
   function meView() {
     var view = state.page;
     layout('我的', '/me');
     view.appendChild(el('div', {class: 'mall-profile'}, [
       el('div', {class: 'mall-avatar'}, (state.me.name || '会').charAt(0)),
-      el('div', {}, [el('div', {style: 'font-size:17px;font-weight:600', id: 'me-name'}, state.me.name || '会员'), el('div', {class: 'sl-muted'}, '会员')])
+      el('div', {}, [el('div', {style: 'font-size:17px;font-weight:600', id: 'me-name'}, state.me.name || '会员'), el('div', {class: 'sl-muted', id: 'me-phone'}, maskedPhone(state.me.phone) || '会员')])
     ]));
     view.appendChild(el('div', {class: 'weui-cells'}, [
       el('a', {class: 'weui-cell weui-cell_access', href: '/orders', 'data-link': true}, [el('div', {class: 'weui-cell__bd'}, '我的订单'), el('div', {class: 'weui-cell__ft'})]),

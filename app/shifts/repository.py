@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..accounts.models import Staff
-from ..ledger import Movement
+from ..ledger import PAYMENT, PAYOUT, Movement
 from ..ledger.repository import LedgerRepository
 from .models import ShiftHandover
 
@@ -35,7 +35,7 @@ class ShiftRepository:
 
     def cash_movements(self, store_id: int, start: datetime | None, end: datetime) -> list[Movement]:
         """Payments and counter payouts of the store in [start, end): what moves the drawer's cash."""
-        return LedgerRepository(self._connection).movements(store_id, start, end, kinds=("payment", "payout"))
+        return LedgerRepository(self._connection).movements(store_id, start, end, kinds=(PAYMENT, PAYOUT))
 
     def insert(self, values: dict) -> int | None:
         """Write the handover; its id, or None when that shift number of the store exists already."""

@@ -60,6 +60,10 @@ ORDER_REQUEST = {
                                  "description": "false: answer 409 fulfilment_changed instead of switching a store delivery to express"},
     },
 }
+PHONE_ORDER_REQUEST = {**ORDER_REQUEST, "required": ["items", "fulfilment", "caller_phone"], "properties": {
+    **ORDER_REQUEST["properties"],
+    "caller_phone": {"type": "string", "pattern": "^1[3-9][0-9]{9}$",
+                     "description": "the caller's mobile number: a member's order is theirs; others pay cod or at_store"}}}
 ORDER = {"$ref": "#/components/schemas/Order"}
 WEIGHINGS = {"type": "object", "required": ["lines"], "properties": {"lines": {
     "type": "array", "minItems": 1, "maxItems": 50, "items": {
@@ -215,6 +219,8 @@ def document() -> dict:
                 "get": _op("List orders visible to the caller", roles=["member", "clerk", "courier", "hq"],
                            params=(_query("limit", {"type": "integer", "minimum": 1, "maximum": 100}), _query("before_id", QUERY_ID), _query("status", {"type": "string"}))),
             },
+            "/hq/orders": {"post": _op("A phone order (400 客服) placed by HQ for a caller found by mobile number",
+                                       roles=["hq"], body=PHONE_ORDER_REQUEST, ok=201, ok_schema=ORDER)},
             "/orders/{order_id}": {"get": _op("Order detail with its event history", roles=["member", "clerk", "courier", "hq"], ok_schema=ORDER, params=id_param)},
             "/orders/{order_id}/pay": {"post": _op("Start a payment; returns the provider's pay URL (503 payment_unavailable when no provider is configured)", roles=["member"], params=id_param, errors=(400, 401, 403, 404, 409, 422, 503))},
             "/orders/{order_id}/cancel": {"post": _op("Cancel (refunds a paid order)", roles=["member", "hq"], body=REASON, ok_schema=ORDER, params=id_param)},

@@ -483,60 +483,6 @@
     });
   }
 
-  // ---- region picker: 省 / 市 / 区县 / 乡镇街道, one level at a time from the server -------------------------
-  var regionCache = {};
-  function regionLevel(parent) {
-    var key = parent || '';
-    if (regionCache[key]) return Promise.resolve(regionCache[key]);
-    return api('GET', '/regions' + (parent ? '?parent=' + parent : '')).then(function (data) {
-      regionCache[key] = data.regions;
-      return data.regions;
-    });
-  }
-
-  function regionPicker(onChange) {
-    var levels = ['province', 'city', 'district', 'street'];
-    var labels = ['省份', '城市', '区县', '乡镇/街道'];
-    var selects = levels.map(function (level, i) {
-      return el('select', {id: 'region-' + level, name: level, 'aria-label': labels[i], disabled: i > 0},
-        el('option', {value: ''}, labels[i]));
-    });
-    function reset(from) {
-      for (var i = from; i < selects.length; i++) {
-        selects[i].innerHTML = '';
-        selects[i].appendChild(el('option', {value: ''}, labels[i]));
-        selects[i].disabled = true;
-      }
-    }
-    function fill(i, parent) {
-      return regionLevel(parent).then(function (regions) {
-        regions.forEach(function (r) { selects[i].appendChild(el('option', {value: r.code}, r.name)); });
-        selects[i].disabled = false;
-        if (regions.length === 1 && i < selects.length - 1) {  // 上海市 / 上海市: nothing to choose
-          selects[i].value = regions[0].code;
-          return fill(i + 1, regions[0].code);
-        }
-      });
-    }
-    selects.forEach(function (select, i) {
-      select.addEventListener('change', function () {
-        reset(i + 1);
-        var next = select.value && i < selects.length - 1 ? fill(i + 1, select.value) : Promise.resolve();
-        next.then(onChange);
-      });
-    });
-    fill(0, null);
-    return {
-      node: el('div', {class: 'mall-regions', id: 'region-picker'}, selects),
-      value: function () {
-        if (selects.some(function (s) { return !s.value; })) return null;
-        var names = {};
-        selects.forEach(function (s, i) { names[levels[i]] = s.options[s.selectedIndex].text; });
-        return names;
-      }
-    };
-  }
-
   // ---- checkout -----------------------------------------------------------------------------------------------
   function checkoutView() {
     var view = state.page;
@@ -654,7 +600,7 @@
         requote();
       });
       function drawForm() {
-        c.picker = regionPicker(requote);
+        c.picker = SL.regionPicker(requote);
         function input(label, key, attrs) {
           var node = el('input', Object.assign({class: 'weui-input', id: 'address-' + key.replace('_', '-'), value: c.fresh[key]}, attrs));
           // Detail and contact do not change the quote: typing them must not re-quote (a re-quote on

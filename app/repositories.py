@@ -9,6 +9,7 @@ from __future__ import annotations
 from .accounts.repository import AccountRepository
 from .addresses.repository import AddressRepository
 from .catalog.repository import CatalogRepository
+from .dayend.repository import DayEndRepository
 from .devices.repository import DeviceRepository
 from .escalation.repository import EscalationRepository
 from .extensions import db
@@ -21,6 +22,7 @@ from .payments.repository import PaymentRepository
 from .pickup.codes import OrderPickupCodes
 from .pickup.repository import PickupRepository
 from .returns.repository import ReturnRepository
+from .shifts.repository import ShiftRepository
 from .stock.repository import StockRepository
 from .weighing.repository import WeighingRepository
 
@@ -94,6 +96,16 @@ class Repositories:
     def pickup(self) -> PickupRepository:
         """Pickup codes, verification attempts and the guess throttle."""
         return PickupRepository(self.connection)
+
+    @property
+    def day_ends(self) -> DayEndRepository:
+        """Closed business days (日结) and their snapshots; an open day's movements."""
+        return DayEndRepository(self.connection)
+
+    @property
+    def shifts(self) -> ShiftRepository:
+        """Shift handovers (交接班) and the drawer's cash movements."""
+        return ShiftRepository(self.connection)
 
     @property
     def pickup_codes(self) -> OrderPickupCodes:

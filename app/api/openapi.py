@@ -93,6 +93,21 @@ PICKUP_VERIFY = {
     },
 }
 REASON = {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}}}
+_YMD = "2\\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])"  # app.dayend.service: years 2000-2999
+BUSINESS_DATE = {"type": "string", "format": "date", "pattern": f"^{_YMD}$", "description": "business date, China time (UTC+8)"}
+CLOSE_DAY = {"type": "object", "required": ["date"], "properties": {"date": BUSINESS_DATE, "store_id": ROW_ID | {"description": "the clerk's own store when left out"}}}
+_COUNT = {"type": "object", "properties": {"count": {"type": "integer"}, "amount": {"type": "integer", "description": "cents"}}}
+DAY_REPORT = {"type": "object", "required": ["store", "business_date", "status", "sales", "payments", "refunds", "net_takings"], "properties": {
+    "store": {"type": "object"}, "business_date": {"type": "string"}, "status": {"enum": ["open", "closed"]}, "ended": {"type": "boolean"},
+    "closed_at": {"type": ["string", "null"]}, "closed_by": {"type": ["string", "null"]},
+    "sales": {"type": "object", "description": "orders completed that day: count, amount, by_channel, by_payment_method"},
+    "payments": {"type": "object", "description": "payments received that day: by_route (online, store_cash, store_card, cod_cash), topups"},
+    "refunds": {"type": "object", "description": "refunds made that day by_route (original, at_store); paid_out at the counter (cash, card)"},
+    "net_takings": {"type": "integer", "description": "payments − refunds, cents"}, "drawer_cash": {"type": "integer"},
+    "sales_orders": {"type": "array"}}}
+SHIFT = {"type": "object", "required": ["shift_no", "expected_cash"], "properties": {
+    "store_id": {"type": "integer"}, "shift_no": {"type": "integer"}, "opened_at": {"type": ["string", "null"]},
+    "as_of": {"type": "string"}, "expected_cash": {"type": "integer", "description": "cents"}}}
 REFUND = {"type": "object", "properties": {
     "id": {"type": "integer"}, "order_id": {"type": "integer"}, "amount": {"type": "integer", "description": "cents"},
     "status": {"enum": ["pending", "succeeded", "failed", "at_store"]}, "status_label": {"type": "string"},
@@ -296,6 +311,25 @@ def document() -> dict:
             "/orders/{order_id}/topup": {"post": _op(
                 "Start the top-up payment (补款) for heavier weighed lines; returns the provider's pay URL",
                 roles=["member"], params=id_param)},
+            "/clerk/day-end": {"get": _op("The clerk's store's sales daily report (销售日报) of a business date (China time): live while open, the snapshot once closed",
+                                          roles=["clerk"], ok_schema=DAY_REPORT, params=(_query("date", BUSINESS_DATE) | {"required": True}, _query("store_id", QUERY_ID)))},
+            "/clerk/day-end/close": {"post": _op("Close the store's business day (日结): 409 day_not_ended before it ended in China time, 409 day_already_closed when closed (once under races); another store: 403 other_store",
+                                                 roles=["clerk"], body=CLOSE_DAY, ok_schema=DAY_REPORT)},
+            "/hq/day-ends": {"get": _op("A store's sales daily report of a business date (live while open, the snapshot once closed)", roles=["hq"], ok_schema=DAY_REPORT,
+                                        params=(_query("store_id", QUERY_ID) | {"required": True}, _query("date", BUSINESS_DATE) | {"required": True}))},
+            "/hq/day-ends/close": {"post": _op("Close a store's business day (日结)", roles=["hq"], body=CLOSE_DAY | {"required": ["store_id", "date"]}, ok_schema=DAY_REPORT)},
+            "/hq/day-ends/{store_id}/{name}": {"get": {**_op("ERP export of a closed day: <date>.json or <date>.csv (UTF-8 with BOM), or <date>?format=json|csv; 409 day_not_closed",
+                                                             roles=["hq"], params=(_path_id("store_id"), {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "pattern": f"^{_YMD}(\\.(json|csv))?$"}},
+                                                                                   _query("format", {"enum": ["json", "csv"]}))),
+                                                       "responses": {"200": {"description": "the ERP document", "content": {"application/json": {"schema": {"type": "object"}}, "text/csv": {}}},
+                                                                     **{str(s): {"description": "error", "content": {"application/json": {"schema": ERROR}}} for s in (400, 401, 403, 404, 409, 422)}}}},
+            "/clerk/shifts/current": {"get": _op("The store's open shift (交接班): number, since when, the cash expected in the drawer now", roles=["clerk"], ok_schema=SHIFT)},
+            "/clerk/shifts/close": {"post": _op("Hand the drawer over: the counted cash against the expected, difference recorded (长款/短款); 409 shift_already_closed (once under races)",
+                                                roles=["clerk"], body={"type": "object", "required": ["shift_no", "counted_cash"], "properties": {
+                                                    "shift_no": {"type": "integer", "minimum": 1, "description": "the open shift's number (GET /clerk/shifts/current)"},
+                                                    "counted_cash": {"type": "integer", "minimum": 0, "maximum": 100_000_000, "description": "cents"},
+                                                    "note": {"type": "string", "maxLength": 200}}})},
+            "/clerk/shifts": {"get": _op("The store's shift handovers, newest first", roles=["clerk"])},
             "/hq/stock": {"post": _op("Set or adjust on-hand stock", roles=["hq"], body={
                 "type": "object", "required": ["location_id", "sku"],
                 "oneOf": [{"required": ["on_hand"]}, {"required": ["delta"]}],

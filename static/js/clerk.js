@@ -31,6 +31,8 @@
       location.reload();
     });
     $('clerk-scan').addEventListener('click', openScanner);
+    $('clerk-shift').addEventListener('click', function () { window.ClerkBooks.openShift(sheet); });
+    $('clerk-dayend').addEventListener('click', function () { window.ClerkBooks.openDayEnd(sheet); });
     SL.whoAmI().then(function (me) {
       if (!me) return showLogin();
       enter(me);

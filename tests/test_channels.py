@@ -258,16 +258,25 @@ def test_the_platform_cancels_its_order_releasing_stock_and_is_told_back(app, cl
     assert (unsigned.status_code, unsigned.json["error"]["code"]) == (401, "missing_signature")
 
 
-def test_a_shipped_order_cannot_be_cancelled_by_the_platform(app, client):
+def delivered(client, app, pid, platform="meituan"):
+    return push(client, app, {}, platform=platform, path=f"/api/v1/channels/{platform}/orders/{pid}/delivered")
+
+
+def test_handed_to_the_rider_the_order_cannot_be_cancelled_and_completes_when_the_platform_delivers(app, client):
     chain = build_chain(app)
     order_id = push(client, app, order_body(chain)).json["id"]
+    early = delivered(client, app, "MT1001")
+    assert (early.status_code, early.json["error"]["code"]) == (409, "illegal_transition")
     for action, body in (("accept", {}), ("ready", {}), ("ship", {"carrier": "美团骑手", "tracking_no": "MT1001"})):
         assert client.post(f"/api/v1/clerk/orders/{order_id}/{action}", json=body,
                            headers=chain.h("clerkA")).status_code == 200
     r = cancel(client, app, "MT1001")
     assert (r.status_code, r.json["error"]["code"]) == (409, "illegal_transition")
     assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (48, 0)  # handed to the rider
-    assert [row.status for row in outbox_rows(app)] == ["accepted", "shipped"]
+    done = delivered(client, app, "MT1001")
+    assert (done.status_code, done.json["status"]) == (200, "completed")
+    assert delivered(client, app, "MT1001").status_code == 200  # told twice
+    assert [row.status for row in outbox_rows(app)] == ["accepted", "shipped", "completed"]
 
 
 # --- the outbox ----------------------------------------------------------------------------------------

@@ -48,6 +48,13 @@ def platform_cancel(platform_name: str, platform_order_id: str):
     return _answer(order, platform_order_id, 200)
 
 
+@bp.post("/channels/<platform_name>/orders/<platform_order_id>/delivered")
+def platform_delivered(platform_name: str, platform_order_id: str):
+    """The platform's rider delivered the order the store handed over: completed."""
+    platform, _ = _signed_body(platform_name)
+    return _answer(inbound.delivered(platform, platform_order_id), platform_order_id, 200)
+
+
 @bp.get("/hq/channel-outbox")
 @require(HQ)
 def channel_outbox():

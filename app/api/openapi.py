@@ -114,6 +114,8 @@ _SIGNED = ({"name": "X-Platform-Timestamp", "in": "header", "required": False, "
             "description": "Unix seconds; outside 5 minutes: 401 stale_signature"},
            {"name": "X-Platform-Signature", "in": "header", "required": False, "schema": {"type": "string"},
             "description": "hex HMAC-SHA256 of '<timestamp>.<raw body>' with the platform's secret; missing: 401 missing_signature, wrong: 401 bad_signature"})
+_PLATFORM_ORDER_ID = {"name": "platform_order_id", "in": "path", "required": True,
+                      "schema": {"type": "string", "maxLength": 64}}
 PLATFORM_ORDER = {
     "type": "object", "required": ["platform_order_id", "items", "address", "paid", "paid_amount"],
     "oneOf": [{"required": ["store_id"]}, {"required": ["store_code"]}],
@@ -151,7 +153,11 @@ PLATFORM_PATHS = {
         PLATFORM_ORDER)}},
     "/channels/{platform_name}/orders/{platform_order_id}/cancel": {"post": _platform_op(
         "The platform cancelled its order (signed): stock released; again: the cancelled order", REASON,
-        ({"name": "platform_order_id", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 64}},))},
+        (_PLATFORM_ORDER_ID,))},
+    "/channels/{platform_name}/orders/{platform_order_id}/delivered": {"post": _platform_op(
+        "The platform's rider delivered the order the store handed over (signed, body {}): completed; again: the same order",
+        {"type": "object"},
+        (_PLATFORM_ORDER_ID,))},
     "/hq/channel-outbox": {"get": _op("Status write-backs owed to platforms: pending and failed (state=open, default), or one state",
                                       roles=["hq"], ok_schema={"type": "object", "properties": {"rows": {"type": "array", "items": OUTBOX_ROW}}},
                                       params=(_query("state", {"enum": ["open", "pending", "failed", "delivered"]}),

@@ -129,11 +129,25 @@ def cancel(platform: Platform, platform_order_id: str, reason: str) -> OrderReco
     """The platform cancelled its order: closed (stock released) if the state machine allows it; a
     repeated cancellation answers with the cancelled order."""
     with unit_of_work() as uow:
-        known = uow.channels.link(platform.name, platform_order_id) if len(platform_order_id) <= 64 else None
-        if known is None:
-            raise NotFound("平台订单不存在", code="platform_order_not_found")
-        order = lifecycle.load_order(uow, known.order_id)
+        order = _platform_order(uow, platform, platform_order_id)
         if order.status == state.CANCELLED:
             return order
         return lifecycle.close(uow, order, state.CANCELLED, actor=f"platform:{platform.name}",
                                reason=reason or f"{platform.label}取消订单")
+
+
+def delivered(platform: Platform, platform_order_id: str) -> OrderRecord:
+    """The platform's rider delivered the order we handed over: completed (a repeat answers with it)."""
+    with unit_of_work() as uow:
+        order = _platform_order(uow, platform, platform_order_id)
+        if order.status == state.COMPLETED:
+            return order
+        return lifecycle.complete(uow, order, actor=f"platform:{platform.name}", reason=f"{platform.label}骑手已送达")
+
+
+def _platform_order(uow, platform: Platform, platform_order_id: str) -> OrderRecord:
+    """Our order for the platform's order id, locked; 404 when the platform sent none with that id."""
+    known = uow.channels.link(platform.name, platform_order_id) if len(platform_order_id) <= 64 else None
+    if known is None:
+        raise NotFound("平台订单不存在", code="platform_order_not_found")
+    return lifecycle.load_order(uow, known.order_id)

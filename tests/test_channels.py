@@ -331,7 +331,7 @@ def test_a_failing_platform_gets_it_on_the_third_attempt_after_backing_off(app, 
     t0 = utcnow()
     assert deliver(app, configured, now=t0) == 0
     (row,) = outbox_rows(app)
-    assert (row.state, row.attempts, row.last_error) == ("pending", 1, "HTTP 500")
+    assert (row.state, row.attempts, row.last_error) == ("pending", 1, "平台返回 HTTP 500")
     assert row.next_attempt_at == t0 + outbox.backoff(1)
     assert deliver(app, configured, now=t0 + timedelta(seconds=5)) == 0 and len(platform.received) == 1  # waits
     assert deliver(app, configured, now=t0 + outbox.backoff(1)) == 0
@@ -354,8 +354,8 @@ def test_attempts_run_out_the_row_fails_visibly_and_hq_can_retry_it(app, client,
     (row,) = outbox_rows(app)
     assert (row.state, row.attempts) == ("failed", 2)
     listed = client.get("/api/v1/hq/channel-outbox", headers=chain.h("hq"))
-    assert [(r["id"], r["state"], r["order_id"], r["last_error"]) for r in listed.json["rows"]] == \
-        [(row.id, "failed", order_id, "HTTP 500")]
+    assert [(r["id"], r["state"], r["order_id"], r["last_error"], r["label"]) for r in listed.json["rows"]] == \
+        [(row.id, "failed", order_id, "平台返回 HTTP 500", "美团")]
     assert client.get("/api/v1/hq/channel-outbox", headers=chain.h("clerkA")).status_code == 403
     assert client.post(f"/api/v1/hq/channel-outbox/{row.id}/retry", headers=chain.h("hq")).status_code == 200
     assert deliver(app, configured) == 1 and outbox_rows(app)[0].state == "delivered"

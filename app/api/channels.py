@@ -59,8 +59,9 @@ def platform_delivered(platform_name: str, platform_order_id: str):
 @require(HQ)
 def channel_outbox():
     """Write-backs owed to platforms: pending and failed (default), or ?state=delivered."""
-    return json_response(outbox_view.listing(reader(), request.args.get("state") or "open",
-                                             optional_int_arg("limit", minimum=1, maximum=500) or 100))
+    limit = optional_int_arg("limit", minimum=1, maximum=500) or 100
+    return json_response(outbox_view.listing(reader(), current_app.extensions[EXTENSION_KEY],
+                                             request.args.get("state") or "open", limit))
 
 
 @bp.post("/hq/channel-outbox/<int:row_id>/retry")

@@ -136,7 +136,7 @@ OUTBOX_ROW = {"type": "object", "properties": {
     "id": {"type": "integer"}, "platform": {"type": "string"}, "order_id": {"type": "integer"}, "number": {"type": "string"},
     "location_id": {"type": "integer"}, "status": {"type": "string"}, "state": {"enum": ["pending", "delivered", "failed"]},
     "attempts": {"type": "integer"}, "next_attempt_at": {"type": "string"}, "last_error": {"type": "string"},
-    "created_at": {"type": "string"}, "delivered_at": {"type": ["string", "null"]}}}
+    "created_at": {"type": "string"}, "delivered_at": {"type": ["string", "null"]}, "label": {"type": "string"}}}
 
 
 def _platform_op(summary, body, path_params=()):

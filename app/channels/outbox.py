@@ -103,5 +103,5 @@ def _send(platform: Platform | None, body: bytes, transport: Transport) -> str:
     try:
         status = transport(platform.writeback_url, body, signed_headers(platform.secret, body))
     except Exception as exc:  # unreachable platform: retried later
-        return f"{type(exc).__name__}: {exc}"
-    return "" if 200 <= status < 300 else f"HTTP {status}"
+        return f"无法连接平台:{type(exc).__name__}: {exc}"
+    return "" if 200 <= status < 300 else f"平台返回 HTTP {status}"

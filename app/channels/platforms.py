@@ -59,9 +59,13 @@ def platform(platforms: dict[str, Platform], name: str) -> Platform:
     return found
 
 
+def label(platforms: dict[str, Platform], name: str) -> str:
+    """The platform's name for people (also for a platform no longer configured)."""
+    return platforms[name].label if name in platforms else LABELS.get(name, name)
+
+
 def platform_tags(source, platforms: dict[str, Platform], order_ids: list[int]) -> dict[int, dict]:
     """{order_id: {name, label, order_id}} for those of the orders a platform sent (the clerk centre's
     美团 / 饿了么 badge). `source`: a reader or a unit of work."""
-    return {order_id: {"name": name, "label": platforms[name].label if name in platforms else LABELS.get(name, name),
-                       "order_id": platform_order_id}
+    return {order_id: {"name": name, "label": label(platforms, name), "order_id": platform_order_id}
             for order_id, (name, platform_order_id) in source.channels.platforms_of(order_ids).items()}

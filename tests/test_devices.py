@@ -101,6 +101,25 @@ def test_registration_refuses_bad_input(client, chain, body, status, code):
     assert (r.status_code, r.json["error"]["code"]) == (status, code)
 
 
+def test_a_stores_live_bridges_have_distinct_names_and_a_revoked_one_gives_its_name_up(client, chain):
+    device, _ = register(client, chain, name="收银台电脑")
+    r = client.post("/api/v1/hq/devices", json={"store_id": chain.stores["A"], "name": " 收银台电脑 "}, headers=chain.h("hq"))
+    assert r.status_code == 409 and r.json["error"]["code"] == "device_name_taken", r.json
+    register(client, chain, store="B", name="收银台电脑")  # another store's may share it
+    assert client.post(f"/api/v1/hq/devices/{device['id']}/revoke", headers=chain.h("hq")).status_code == 200
+    register(client, chain, name="收银台电脑")
+
+
+def test_hq_registering_one_name_twice_at_once_gets_one_bridge(app, chain):
+    def attempt(i):
+        return app.test_client().post("/api/v1/hq/devices", json={"store_id": chain.stores["A"], "name": "称重台"},
+                                      headers=chain.h("hq"))
+
+    responses = race(8, attempt)
+    assert sorted(r.status_code for r in responses) == [201] + [409] * 7, [r.json for r in responses]
+    assert {r.json["error"]["code"] for r in responses if r.status_code == 409} == {"device_name_taken"}
+
+
 def test_registration_refuses_a_warehouse_and_non_hq(client, chain):
     r = client.post("/api/v1/hq/devices", json={"store_id": chain.stores["W"], "name": "仓库"}, headers=chain.h("hq"))
     assert r.status_code == 404

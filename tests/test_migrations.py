@@ -97,3 +97,29 @@ def test_refunds_stuck_on_money_taken_at_the_store_become_owed_at_the_counter_an
             statuses = [r[0] for r in conn.execute(text("SELECT status FROM refunds ORDER BY id"))]
         assert statuses == ["pending", "pending", "pending", "succeeded"]
         db.engine.dispose()
+
+
+def test_bridges_sharing_a_name_in_a_store_are_numbered_before_names_become_unique(tmp_path):
+    app = _app(tmp_path)
+    with app.app_context():
+        upgrade(revision="0013")
+        with db.engine.begin() as conn:
+            _a_store_and_a_member(conn)
+            for device_id, name, revoked in ((1, "收银台", None), (2, "收银台", None), (3, "收银台", "2026-11-22 01:00:00"),
+                                             (4, "收银台 (2)", None), (5, "称重台", None)):
+                conn.execute(text(
+                    "INSERT INTO devices (id, store_id, name, token_hash, token_hint, created_at, created_by, revoked_at) "
+                    "VALUES (:id, 1, :name, :hash, 'slb_', '2026-11-22 00:00:00.000000', 'staff:1', :revoked)"),
+                    {"id": device_id, "name": name, "hash": f"h{device_id}", "revoked": revoked})
+
+        upgrade(revision="0014")
+        with db.engine.connect() as conn:
+            names = [tuple(r) for r in conn.execute(text("SELECT id, name FROM devices ORDER BY id"))]
+        # The oldest keeps its name; the next takes the first free number; a revoked one is left alone.
+        assert names == [(1, "收银台"), (2, "收银台 (3)"), (3, "收银台"), (4, "收银台 (2)"), (5, "称重台")]
+
+        downgrade(revision="0013")
+        with db.engine.connect() as conn:
+            indexes = {r[1] for r in conn.execute(text("PRAGMA index_list(devices)"))}
+        assert "uq_devices_store_live_name" not in indexes
+        db.engine.dispose()

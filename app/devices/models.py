@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
@@ -19,6 +19,13 @@ class Device(db.Model):
     at registration, and a leaked table does not let anyone connect as a bridge."""
 
     __tablename__ = "devices"
+
+    __table_args__ = (
+        # Clerks pick a store's scale and printers by the bridge's name: two live bridges of one store
+        # may not share one (a revoked bridge gives its name up).
+        Index("uq_devices_store_live_name", "store_id", "name", unique=True,
+              sqlite_where=text("revoked_at IS NULL"), postgresql_where=text("revoked_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     store_id: Mapped[int] = mapped_column(ForeignKey("locations.id"), index=True)

@@ -23,6 +23,11 @@ class DeviceRepository:
         self._session.flush()
         return device
 
+    def live_named(self, store_id: int, name: str) -> Device | None:
+        """The store's bridge of this name that is not revoked, if any."""
+        return self._session.scalars(select(Device).where(
+            Device.store_id == store_id, Device.name == name, Device.revoked_at.is_(None))).first()
+
     def get(self, device_id: int, *, lock: bool = False) -> Device | None:
         return self._session.get(Device, device_id, with_for_update=lock, populate_existing=True)
 

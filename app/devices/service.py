@@ -8,9 +8,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from sqlalchemy.exc import IntegrityError
+
 from ..accounts.auth import Principal
 from ..clock import utcnow
-from ..errors import NotFound, ValidationFailed
+from ..errors import Conflict, NotFound, ValidationFailed
 from ..ids import is_row_id
 from ..infra.unit_of_work import unit_of_work
 from ..locations.models import STORE
@@ -30,15 +32,26 @@ def register(store_id, name, who: Principal) -> tuple[dict, str]:
         raise ValidationFailed("store_id 必须是正整数", code="invalid_field", details={"field": "store_id"})
     if not isinstance(name, str) or not name.strip() or len(name.strip()) > 50:
         raise ValidationFailed("name 必须是 1 到 50 字的文本", code="invalid_field", details={"field": "name"})
+    name = name.strip()
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    with unit_of_work() as uow:
-        store = uow.devices.store(store_id)
-        if store is None or store.kind != STORE:
-            raise NotFound("门店不存在", code="store_not_found")
-        device = uow.devices.add(Device(store_id=store_id, name=name.strip(), token_hash=hash_token(token),
-                                        token_hint=token[:8], created_by=who.actor, created_at=utcnow()))
-        result = to_dict(device, store.name)
+    try:
+        with unit_of_work() as uow:
+            store = uow.devices.store(store_id)
+            if store is None or store.kind != STORE:
+                raise NotFound("门店不存在", code="store_not_found")
+            if uow.devices.live_named(store_id, name) is not None:
+                raise _name_taken(name)
+            device = uow.devices.add(Device(store_id=store_id, name=name, token_hash=hash_token(token),
+                                            token_hint=token[:8], created_by=who.actor, created_at=utcnow()))
+            result = to_dict(device, store.name)
+    except IntegrityError as exc:  # registered at the same moment under the same name (the unique index)
+        raise _name_taken(name) from exc
     return result, token
+
+
+def _name_taken(name: str) -> Conflict:
+    return Conflict(f"该门店已有名为「{name}」的设备,请换一个名称或先停用旧设备", code="device_name_taken",
+                    details={"name": name})
 
 
 def revoke(device_id: int) -> tuple[dict, str | None]:

@@ -17,7 +17,7 @@ from app import create_app
 from app.channels import outbox
 from app.channels.models import ChannelOrder, ChannelOutbox
 from app.channels.platforms import EXTENSION_KEY
-from app.channels.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, signed_headers, verify
+from app.channels.signing import SIGNATURE_HEADER, signed_headers, verify
 from app.clock import utcnow
 from app.extensions import db, socketio
 from app.orders.models import Order, OrderEvent

@@ -23,6 +23,7 @@ from .infra.json_provider import OrjsonProvider
 from .accounts import models as _accounts  # noqa: F401
 from .catalog import models as _catalog  # noqa: F401
 from .channels import models as _channels  # noqa: F401
+from .dayend import models as _dayend  # noqa: F401
 from .delivery import models as _delivery  # noqa: F401
 from .devices import models as _devices  # noqa: F401
 from . import escalation as _escalation  # noqa: F401
@@ -31,6 +32,7 @@ from .orders import models as _orders  # noqa: F401
 from .payments import models as _payments  # noqa: F401
 from .pickup import models as _pickup  # noqa: F401
 from .payments import sandbox as _sandbox  # noqa: F401
+from .shifts import models as _shifts  # noqa: F401
 from .stock import models as _stock  # noqa: F401
 from .weighing import models as _weighing  # noqa: F401
 from . import addresses as _addresses  # noqa: F401

@@ -11,6 +11,7 @@ from .addresses.repository import AddressRepository
 from .catalog.repository import CatalogRepository
 from .channels.outbox import ChannelWriteback
 from .channels.repository import ChannelRepository
+from .dayend.repository import DayEndRepository
 from .devices.repository import DeviceRepository
 from .escalation.repository import EscalationRepository
 from .extensions import db
@@ -22,6 +23,7 @@ from .payments.refunds import OrderRefunds
 from .payments.repository import PaymentRepository
 from .pickup.codes import OrderPickupCodes
 from .pickup.repository import PickupRepository
+from .shifts.repository import ShiftRepository
 from .stock.repository import StockRepository
 from .weighing.repository import WeighingRepository
 
@@ -100,6 +102,16 @@ class Repositories:
     def channel_writeback(self) -> ChannelWriteback:
         """The write-back port of the orders package (a platform's order changed status)."""
         return ChannelWriteback(self)
+
+    @property
+    def day_ends(self) -> DayEndRepository:
+        """Closed business days (日结) and their snapshots; an open day's movements."""
+        return DayEndRepository(self.connection)
+
+    @property
+    def shifts(self) -> ShiftRepository:
+        """Shift handovers (交接班) and the drawer's cash movements."""
+        return ShiftRepository(self.connection)
 
     @property
     def pickup_codes(self) -> OrderPickupCodes:

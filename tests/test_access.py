@@ -14,10 +14,12 @@ def test_login_by_phone_and_username_returns_token_and_role(app, client):
     chain = build_chain(app)
     r = client.post("/api/v1/auth/login", json={"phone": "13800000000", "password": "secret-pass"})
     assert r.status_code == 200 and r.json["role"] == "member"
+    assert r.json["phone"] == "13800000000"  # a member's login answer names their number
     me = client.get("/api/v1/auth/me", headers=auth(r.json["token"]))
-    assert me.json["id"] == chain.principals["m0"].id
+    assert (me.json["id"], me.json["phone"]) == (chain.principals["m0"].id, "13800000000")
     r = client.post("/api/v1/auth/login", json={"username": "clerkA", "password": "secret-pass"})
     assert (r.json["role"], r.json["store_id"]) == ("clerk", chain.stores["A"])
+    assert "phone" not in r.json  # staff log in by name; no number of theirs is given out
 
 
 @pytest.mark.parametrize("body,status,code", [

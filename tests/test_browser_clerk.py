@@ -231,3 +231,23 @@ def test_a_refund_owed_at_the_counter_is_paid_out_and_the_member_sees_it(make_br
     mall.wait_text("#order-refunds", "已在门店现金退还")
     mall.js("document.getElementById('order-refunds').scrollIntoView({block: 'center'})")
     mall.screenshot("mall-order-refund-at-store")
+
+
+def test_the_queue_says_it_is_loading_and_a_failed_first_load_offers_a_retry(browser, live_server):
+    """Live pushes start once the first list is there: a first load that fails must say so, not leave a
+    blank screen that hears nothing."""
+    driver = browser.driver
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/api/v1/clerk/orders*"]})
+    try:
+        _login(browser, "clerk1")
+        browser.wait_text("#clerk-load-failed", "订单加载失败")
+        browser.screenshot("clerk-load-failed")
+        assert browser.js("return document.getElementById('clerk-online').classList.contains('is-on')") is False
+    finally:
+        driver.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    browser.click("#clerk-retry")
+    _gone(browser, "#clerk-load-failed")
+    browser.wait(lambda _: browser.js("return document.getElementById('clerk-online').classList.contains('is-on')"),
+                 message="the live connection after the retry")
+    assert browser.js("return document.getElementById('clerk-loading')") is None

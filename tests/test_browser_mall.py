@@ -36,6 +36,8 @@ def _register(browser, phone: str, name: str = "测试买家") -> None:
     browser.screenshot("mall-register")
     browser.click("#reg-submit")
     browser.wait_text("#me-name", name)
+    browser.wait_text("#me-phone", phone[:3] + "****" + phone[7:])  # the number, masked on a shared screen
+    browser.screenshot("mall-me")
 
 
 def _add_from_home(browser, sku: str, times: int = 1) -> None:
@@ -204,7 +206,8 @@ def test_shopper_registers_orders_pays_and_follows_orders_live(browser, live_ser
     browser.select("#region-street", text="南京西路街道")
     browser.fill("#address-detail", "南京西路 1 号 1001 室")
     browser.fill("#address-contact-name", "测试买家")
-    browser.fill("#address-contact-phone", phone)
+    # The shopper's own number is offered as the contact number.
+    assert browser.find("#address-contact-phone").get_attribute("value") == phone
     browser.wait_text("#quote-location", "静安南京西路店")
     assert "街道" in browser.find("#quote-reason").text and browser.find("#quote-fee").text == "免配送费"
     _check_phone_page(browser, "mall-checkout-delivery")

@@ -58,13 +58,19 @@ def history(app, backend):
                                   "SELECT id, created_at, 'member:1', :kind, NULL, status, '' FROM orders"), {"kind": kind})
             conn.execute(text("INSERT INTO member_messages (member_id, order_id, kind, created_at, read_at) "
                               "SELECT member_id, id, 'pickup_code', created_at, created_at FROM orders"))
+    _gather_statistics(app, backend)
+    return chain, stores, members
+
+
+def _gather_statistics(app, backend) -> None:
+    """The statistics the server keeps (SQLite: app/infra/sqlite_stats.py) or autovacuum gathers (PostgreSQL)."""
+    with app.app_context():
         if backend == "sqlite":
             assert refresh_statistics(db.engine) is True
         else:
             with db.engine.connect() as conn:
                 conn.execute(text("ANALYZE"))
                 conn.commit()
-    return chain, stores, members
 
 
 @contextmanager
@@ -198,12 +204,7 @@ def test_the_hq_escalation_list_reads_the_waiting_orders_not_every_escalation_ev
         with db.engine.begin() as conn:
             conn.execute(text("INSERT INTO order_escalations (order_id, location_id, escalated_at) "
                               "SELECT id, location_id, created_at FROM orders WHERE id % 5 = 0 OR status = 'awaiting_acceptance'"))
-        if backend == "sqlite":
-            assert refresh_statistics(db.engine) is True
-        else:
-            with db.engine.connect() as conn:
-                conn.execute(text("ANALYZE"))
-                conn.commit()
+    _gather_statistics(app, backend)
     with captured(app) as statements:
         response = app.test_client().get("/api/v1/hq/escalations", headers=chain.h("hq"))
     assert response.status_code == 200 and response.json["escalations"], response.json

@@ -21,9 +21,9 @@ def _quote(client, chain, who="m0", **body):
 def test_register_logs_the_new_member_in_and_refuses_the_same_number_twice(app, client):
     r = client.post("/api/v1/auth/register", json={"phone": "13912345678", "password": "abc12345", "name": "小王"})
     assert r.status_code == 201, r.json
-    assert (r.json["role"], r.json["name"]) == ("member", "小王")
+    assert (r.json["role"], r.json["name"], r.json["phone"]) == ("member", "小王", "13912345678")
     me = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {r.json['token']}"})
-    assert me.json["id"] == r.json["id"]
+    assert (me.json["id"], me.json["phone"]) == (r.json["id"], "13912345678")
     login = client.post("/api/v1/auth/login", json={"phone": "13912345678", "password": "abc12345"})
     assert login.status_code == 200
     again = client.post("/api/v1/auth/register", json={"phone": "13912345678", "password": "xyz98765"})

@@ -108,6 +108,10 @@ class AccountRepository:
             return None
         return self._uow.connection.execute(select(Member.name, Member.phone).where(Member.id == member_id)).first()
 
+    def member_id_by_phone(self, phone: str) -> int | None:
+        """The id of the member with this mobile number (members are keyed on it), or None."""
+        return self._uow.connection.execute(select(Member.id).where(Member.phone == phone)).scalar()
+
     def account(self, kind: str, account_id: int, *, lock: bool = False):
         """The member or staff account (the model object), or None; `lock`: held until the unit ends
         and read afresh."""

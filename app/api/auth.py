@@ -5,7 +5,18 @@ from ..accounts.auth import authenticate
 from ..accounts.registration import parse_registration, register_member
 from ..extensions import db
 from ..infra import client_address
+from ..repositories import reader
 from . import bp, json_body, principal
+
+
+def account_dict(who) -> dict:
+    """The caller as the pages show them: a member's mobile number too (their login, and the contact
+    number the checkout offers)."""
+    data = who.to_dict()
+    if who.is_member:
+        contact = reader().accounts.member_contact(who.id)
+        data["phone"] = contact.phone if contact is not None else None
+    return data
 
 
 @bp.post("/auth/login")
@@ -15,7 +26,7 @@ def login():
                        throttle=current_app.extensions["storelink_login_throttle"],
                        address=client_address.of_request(request))
     token = current_app.extensions["storelink_tokens"].issue(who)
-    return jsonify(token=token, token_type="Bearer", **who.to_dict())
+    return jsonify(token=token, token_type="Bearer", **account_dict(who))
 
 
 @bp.post("/auth/register")
@@ -29,12 +40,12 @@ def register():
     who = register_member(phone, password, name)
     attempt.succeeded()
     token = current_app.extensions["storelink_tokens"].issue(who)
-    return jsonify(token=token, token_type="Bearer", **who.to_dict()), 201
+    return jsonify(token=token, token_type="Bearer", **account_dict(who)), 201
 
 
 @bp.get("/auth/me")
 def me():
-    return jsonify(principal().to_dict())
+    return jsonify(account_dict(principal()))
 
 
 @bp.post("/auth/password")
@@ -45,4 +56,4 @@ def change_password():
                                      throttle=current_app.extensions["storelink_login_throttle"],
                                      address=client_address.of_request(request))
     token = current_app.extensions["storelink_tokens"].issue(who)
-    return jsonify(token=token, token_type="Bearer", **who.to_dict())
+    return jsonify(token=token, token_type="Bearer", **account_dict(who))

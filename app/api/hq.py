@@ -1,11 +1,14 @@
-from flask import jsonify
+from flask import current_app, jsonify
 
 from ..accounts import revocation
 from ..accounts.models import HQ
 from ..errors import ValidationFailed
 from ..ids import is_row_id
+from ..orders import phone_orders
+from ..orders.placement import parse_order_request
 from ..stock import service as stock
 from . import bp, json_body, principal, require
+from .serializers import order_dict
 
 
 @bp.post("/hq/stock")
@@ -38,3 +41,15 @@ def set_stock():
 def deactivate_staff(staff_id: int):
     """Takes a staff account out of service: its tokens are refused at once, its open sockets closed."""
     return jsonify(revocation.deactivate_staff(staff_id, principal()))
+
+
+@bp.post("/hq/orders")
+@require(HQ)
+def place_phone_order():
+    """A phone order (400 客服): the order body a member would send, plus `caller_phone`."""
+    body = json_body()
+    caller = phone_orders.parse_caller_phone(body.get("caller_phone"))
+    order, member = phone_orders.place_for_caller(
+        parse_order_request({k: v for k, v in body.items() if k != "caller_phone"}), caller, principal(),
+        payment_timeout_seconds=current_app.config["PAYMENT_TIMEOUT_SECONDS"])
+    return jsonify({**order_dict(order), "caller_is_member": member}), 201

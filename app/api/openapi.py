@@ -60,6 +60,10 @@ ORDER_REQUEST = {
                                  "description": "false: answer 409 fulfilment_changed instead of switching a store delivery to express"},
     },
 }
+PHONE_ORDER_REQUEST = {**ORDER_REQUEST, "required": ["items", "fulfilment", "caller_phone"], "properties": {
+    **ORDER_REQUEST["properties"],
+    "caller_phone": {"type": "string", "pattern": "^1[3-9][0-9]{9}$",
+                     "description": "the caller's mobile number: a member's order is theirs; others pay cod or at_store"}}}
 ORDER = {"$ref": "#/components/schemas/Order"}
 WEIGHINGS = {"type": "object", "required": ["lines"], "properties": {"lines": {
     "type": "array", "minItems": 1, "maxItems": 50, "items": {
@@ -89,6 +93,21 @@ PICKUP_VERIFY = {
     },
 }
 REASON = {"type": "object", "properties": {"reason": {"type": "string", "maxLength": 200}}}
+_YMD = "2\\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])"  # app.dayend.service: years 2000-2999
+BUSINESS_DATE = {"type": "string", "format": "date", "pattern": f"^{_YMD}$", "description": "business date, China time (UTC+8)"}
+CLOSE_DAY = {"type": "object", "required": ["date"], "properties": {"date": BUSINESS_DATE, "store_id": ROW_ID | {"description": "the clerk's own store when left out"}}}
+_COUNT = {"type": "object", "properties": {"count": {"type": "integer"}, "amount": {"type": "integer", "description": "cents"}}}
+DAY_REPORT = {"type": "object", "required": ["store", "business_date", "status", "sales", "payments", "refunds", "net_takings"], "properties": {
+    "store": {"type": "object"}, "business_date": {"type": "string"}, "status": {"enum": ["open", "closed"]}, "ended": {"type": "boolean"},
+    "closed_at": {"type": ["string", "null"]}, "closed_by": {"type": ["string", "null"]},
+    "sales": {"type": "object", "description": "orders completed that day: count, amount, by_channel, by_payment_method"},
+    "payments": {"type": "object", "description": "payments received that day: by_route (online, store_cash, store_card, cod_cash), topups"},
+    "refunds": {"type": "object", "description": "refunds made that day by_route (original, at_store); paid_out at the counter (cash, card)"},
+    "net_takings": {"type": "integer", "description": "payments − refunds, cents"}, "drawer_cash": {"type": "integer"},
+    "sales_orders": {"type": "array"}}}
+SHIFT = {"type": "object", "required": ["shift_no", "expected_cash"], "properties": {
+    "store_id": {"type": "integer"}, "shift_no": {"type": "integer"}, "opened_at": {"type": ["string", "null"]},
+    "as_of": {"type": "string"}, "expected_cash": {"type": "integer", "description": "cents"}}}
 REFUND = {"type": "object", "properties": {
     "id": {"type": "integer"}, "order_id": {"type": "integer"}, "amount": {"type": "integer", "description": "cents"},
     "status": {"enum": ["pending", "succeeded", "failed", "at_store"]}, "status_label": {"type": "string"},
@@ -241,7 +260,7 @@ def document() -> dict:
             "/me/messages/{message_id}/read": {"post": _op("Mark a message read", roles=["member"],
                                                            params=(_path_id("message_id"),))},
             "/me/messages/read-all": {"post": _op("Mark every message read", roles=["member"])},
-            "/auth/me": {"get": _op("The caller's role and store", roles=["member", "clerk", "courier", "hq"])},
+            "/auth/me": {"get": _op("The caller's role and store (and a member's mobile number, `phone`)", roles=["member", "clerk", "courier", "hq"])},
             "/auth/password": {"post": _op("Change the caller's password; every earlier token is revoked, a fresh one returned",
                                            roles=["member", "clerk", "courier", "hq"], errors=(400, 401, 403, 404, 409, 422, 429), body={
                 "type": "object", "required": ["old_password", "new_password"],
@@ -259,6 +278,8 @@ def document() -> dict:
                 "get": _op("List orders visible to the caller", roles=["member", "clerk", "courier", "hq"],
                            params=(_query("limit", {"type": "integer", "minimum": 1, "maximum": 100}), _query("before_id", QUERY_ID), _query("status", {"type": "string"}))),
             },
+            "/hq/orders": {"post": _op("A phone order (400 客服) placed by HQ for a caller found by mobile number",
+                                       roles=["hq"], body=PHONE_ORDER_REQUEST, ok=201, ok_schema=ORDER)},
             "/orders/{order_id}": {"get": _op("Order detail with its event history", roles=["member", "clerk", "courier", "hq"], ok_schema=ORDER, params=id_param)},
             "/orders/{order_id}/pay": {"post": _op("Start a payment; returns the provider's pay URL (503 payment_unavailable when no provider is configured)", roles=["member"], params=id_param, errors=(400, 401, 403, 404, 409, 422, 503))},
             "/orders/{order_id}/cancel": {"post": _op("Cancel (refunds a paid order)", roles=["member", "hq"], body=REASON, ok_schema=ORDER, params=id_param)},
@@ -299,6 +320,25 @@ def document() -> dict:
             "/orders/{order_id}/topup": {"post": _op(
                 "Start the top-up payment (补款) for heavier weighed lines; returns the provider's pay URL",
                 roles=["member"], params=id_param)},
+            "/clerk/day-end": {"get": _op("The clerk's store's sales daily report (销售日报) of a business date (China time): live while open, the snapshot once closed",
+                                          roles=["clerk"], ok_schema=DAY_REPORT, params=(_query("date", BUSINESS_DATE) | {"required": True}, _query("store_id", QUERY_ID)))},
+            "/clerk/day-end/close": {"post": _op("Close the store's business day (日结): 409 day_not_ended before it ended in China time, 409 day_already_closed when closed (once under races); another store: 403 other_store",
+                                                 roles=["clerk"], body=CLOSE_DAY, ok_schema=DAY_REPORT)},
+            "/hq/day-ends": {"get": _op("A store's sales daily report of a business date (live while open, the snapshot once closed)", roles=["hq"], ok_schema=DAY_REPORT,
+                                        params=(_query("store_id", QUERY_ID) | {"required": True}, _query("date", BUSINESS_DATE) | {"required": True}))},
+            "/hq/day-ends/close": {"post": _op("Close a store's business day (日结)", roles=["hq"], body=CLOSE_DAY | {"required": ["store_id", "date"]}, ok_schema=DAY_REPORT)},
+            "/hq/day-ends/{store_id}/{name}": {"get": {**_op("ERP export of a closed day: <date>.json or <date>.csv (UTF-8 with BOM), or <date>?format=json|csv; 409 day_not_closed",
+                                                             roles=["hq"], params=(_path_id("store_id"), {"name": "name", "in": "path", "required": True, "schema": {"type": "string", "pattern": f"^{_YMD}(\\.(json|csv))?$"}},
+                                                                                   _query("format", {"enum": ["json", "csv"]}))),
+                                                       "responses": {"200": {"description": "the ERP document", "content": {"application/json": {"schema": {"type": "object"}}, "text/csv": {}}},
+                                                                     **{str(s): {"description": "error", "content": {"application/json": {"schema": ERROR}}} for s in (400, 401, 403, 404, 409, 422)}}}},
+            "/clerk/shifts/current": {"get": _op("The store's open shift (交接班): number, since when, the cash expected in the drawer now", roles=["clerk"], ok_schema=SHIFT)},
+            "/clerk/shifts/close": {"post": _op("Hand the drawer over: the counted cash against the expected, difference recorded (长款/短款); 409 shift_already_closed (once under races)",
+                                                roles=["clerk"], body={"type": "object", "required": ["shift_no", "counted_cash"], "properties": {
+                                                    "shift_no": {"type": "integer", "minimum": 1, "description": "the open shift's number (GET /clerk/shifts/current)"},
+                                                    "counted_cash": {"type": "integer", "minimum": 0, "maximum": 100_000_000, "description": "cents"},
+                                                    "note": {"type": "string", "maxLength": 200}}})},
+            "/clerk/shifts": {"get": _op("The store's shift handovers, newest first", roles=["clerk"])},
             "/hq/stock": {"post": _op("Set or adjust on-hand stock", roles=["hq"], body={
                 "type": "object", "required": ["location_id", "sku"],
                 "oneOf": [{"required": ["on_hand"]}, {"required": ["delta"]}],

@@ -24,7 +24,8 @@ ORDER, TOPUP = "order", "topup"
 
 class Payment(db.Model):
     __tablename__ = "payments"
-    __table_args__ = (CheckConstraint("amount > 0", name="ck_payments_amount"),)
+    # paid_at: the store's book (app/ledger) reads payments by date (day-end, shift handover).
+    __table_args__ = (CheckConstraint("amount > 0", name="ck_payments_amount"), Index("ix_payments_paid_at", "paid_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
@@ -48,6 +49,9 @@ class Refund(db.Model):
     __table_args__ = (
         CheckConstraint("amount > 0", name="ck_refunds_amount"),
         Index("ix_refunds_status", "status"),
+        # The store's book (app/ledger) reads refunds by when they were made and when paid out.
+        Index("ix_refunds_created_at", "created_at"),
+        Index("ix_refunds_done_at", "done_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -30,6 +30,8 @@
       location.reload();
     });
     $('clerk-scan').addEventListener('click', openScanner);
+    $('clerk-shift').addEventListener('click', function () { window.ClerkBooks.openShift(sheet); });
+    $('clerk-dayend').addEventListener('click', function () { window.ClerkBooks.openDayEnd(sheet); });
     SL.whoAmI().then(function (me) {
       if (!me) return showLogin();
       enter(me);
@@ -57,8 +59,23 @@
     if (me.role === 'hq') return enterHq();
     $('clerk-scanbar').hidden = false;
     $('clerk-tabs').hidden = false;
-    refresh().then(connect);
+    loadFirst();
     resumePickup();
+  }
+
+  /** The first load says it is loading, and when it fails says so with a way to try again (live pushes
+   *  start only once the list is there, so a silent failure would leave the clerk hearing nothing). */
+  function loadFirst() {
+    var list = $('clerk-list');
+    list.innerHTML = '';
+    list.appendChild(el('div', {class: 'staff-empty', id: 'clerk-loading', text: '加载中…'}));
+    refresh().then(connect, function (err) {
+      list.innerHTML = '';
+      list.appendChild(el('div', {class: 'staff-empty', id: 'clerk-load-failed'}, [
+        el('p', {text: '订单加载失败,请检查网络后重试', title: SL.politeMessage(err), style: 'margin-bottom:12px'}),
+        el('button', {type: 'button', class: 'weui-btn weui-btn_mini weui-btn_primary', id: 'clerk-retry', onclick: loadFirst}, '重试')
+      ]));
+    });
   }
 
   // ---- data --------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 /* HQ back office (/hq): orders no store accepted in time (escalated, live over the /clerk HQ room),
- * register a store's hardware bridge (its token shown once), see which bridges, scales and printers
+ * phone orders (phone-order.js), register a store's hardware bridge (its token shown once), see which bridges, scales and printers
  * are online, revoke a bridge, see print failures live. Built on SL (api.js). */
 (function () {
   'use strict';
@@ -33,6 +33,7 @@
     $('hq-logout').hidden = false;
     $('hq-view').hidden = false;
     loadStores();
+    SL.phoneOrder.start();
     refresh();
     state.timer = setInterval(refresh, 10000);  // online status changes without a push
     loadEscalations();

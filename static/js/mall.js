@@ -483,67 +483,13 @@
     });
   }
 
-  // ---- region picker: 省 / 市 / 区县 / 乡镇街道, one level at a time from the server -------------------------
-  var regionCache = {};
-  function regionLevel(parent) {
-    var key = parent || '';
-    if (regionCache[key]) return Promise.resolve(regionCache[key]);
-    return api('GET', '/regions' + (parent ? '?parent=' + parent : '')).then(function (data) {
-      regionCache[key] = data.regions;
-      return data.regions;
-    });
-  }
-
-  function regionPicker(onChange) {
-    var levels = ['province', 'city', 'district', 'street'];
-    var labels = ['省份', '城市', '区县', '乡镇/街道'];
-    var selects = levels.map(function (level, i) {
-      return el('select', {id: 'region-' + level, name: level, 'aria-label': labels[i], disabled: i > 0},
-        el('option', {value: ''}, labels[i]));
-    });
-    function reset(from) {
-      for (var i = from; i < selects.length; i++) {
-        selects[i].innerHTML = '';
-        selects[i].appendChild(el('option', {value: ''}, labels[i]));
-        selects[i].disabled = true;
-      }
-    }
-    function fill(i, parent) {
-      return regionLevel(parent).then(function (regions) {
-        regions.forEach(function (r) { selects[i].appendChild(el('option', {value: r.code}, r.name)); });
-        selects[i].disabled = false;
-        if (regions.length === 1 && i < selects.length - 1) {  // 上海市 / 上海市: nothing to choose
-          selects[i].value = regions[0].code;
-          return fill(i + 1, regions[0].code);
-        }
-      });
-    }
-    selects.forEach(function (select, i) {
-      select.addEventListener('change', function () {
-        reset(i + 1);
-        var next = select.value && i < selects.length - 1 ? fill(i + 1, select.value) : Promise.resolve();
-        next.then(onChange);
-      });
-    });
-    fill(0, null);
-    return {
-      node: el('div', {class: 'mall-regions', id: 'region-picker'}, selects),
-      value: function () {
-        if (selects.some(function (s) { return !s.value; })) return null;
-        var names = {};
-        selects.forEach(function (s, i) { names[levels[i]] = s.options[s.selectedIndex].text; });
-        return names;
-      }
-    };
-  }
-
   // ---- checkout -----------------------------------------------------------------------------------------------
   function checkoutView() {
     var view = state.page;
     layout('确认订单', null, '/cart');
     if (!cart.items().length) { view.appendChild(empty('购物车是空的', el('a', {href: '/', 'data-link': true}, '去逛逛'))); return; }
     var c = {method: 'pickup', storeId: null, payment: 'online', point: null, addressId: null, accept: false, quote: null,
-             saved: [], picker: null, fresh: {detail: '', contact_name: state.me.name || '', contact_phone: '', keep: true}};
+             saved: [], picker: null, fresh: {detail: '', contact_name: state.me.name || '', contact_phone: state.me.phone || '', keep: true}};
     var methodBar = el('div', {class: 'mall-methods', id: 'methods'});
     var body = el('div', {id: 'checkout-body'});
     var quoteBox = el('div', {id: 'quote'});
@@ -654,7 +600,7 @@
         requote();
       });
       function drawForm() {
-        c.picker = regionPicker(requote);
+        c.picker = SL.regionPicker(requote);
         function input(label, key, attrs) {
           var node = el('input', Object.assign({class: 'weui-input', id: 'address-' + key.replace('_', '-'), value: c.fresh[key]}, attrs));
           // Detail and contact do not change the quote: typing them must not re-quote (a re-quote on
@@ -1038,12 +984,17 @@
   }
 
   // ---- me: account, addresses, logout --------------------------------------------------------------------------------------
+  /** 138****0001, as shoppers are used to seeing their own number on a shared screen. */
+  function maskedPhone(phone) {
+    return phone && phone.length === 11 ? phone.slice(0, 3) + '****' + phone.slice(7) : phone || '';
+  }
+
   function meView() {
     var view = state.page;
     layout('我的', '/me');
     view.appendChild(el('div', {class: 'mall-profile'}, [
       el('div', {class: 'mall-avatar'}, (state.me.name || '会').charAt(0)),
-      el('div', {}, [el('div', {style: 'font-size:17px;font-weight:600', id: 'me-name'}, state.me.name || '会员'), el('div', {class: 'sl-muted'}, '会员')])
+      el('div', {}, [el('div', {style: 'font-size:17px;font-weight:600', id: 'me-name'}, state.me.name || '会员'), el('div', {class: 'sl-muted', id: 'me-phone'}, maskedPhone(state.me.phone) || '会员')])
     ]));
     view.appendChild(el('div', {class: 'weui-cells'}, [
       el('a', {class: 'weui-cell weui-cell_access', href: '/orders', 'data-link': true}, [el('div', {class: 'weui-cell__bd'}, '我的订单'), el('div', {class: 'weui-cell__ft'})]),

@@ -17,10 +17,12 @@ from datetime import timedelta
 from typing import Callable
 
 from ..clock import utcnow
-from ..infra.unit_of_work import unit_of_work
+from ..extensions import db
+from ..infra.unit_of_work import SessionReads, unit_of_work
 from ..orders import state
 from .models import DELIVERED, FAILED, PENDING
 from .platforms import Platform
+from .repository import ChannelRepository
 from .signing import signed_headers
 
 log = logging.getLogger(__name__)
@@ -68,8 +70,9 @@ def deliver_due(platforms: dict[str, Platform], transport: Transport, *, now=Non
                 max_attempts: int = MAX_ATTEMPTS) -> int:
     """One attempt for every row due by `now` (default: now); returns how many were delivered."""
     now = now or utcnow()
-    with unit_of_work() as uow:
-        due = uow.channels.due(now, limit)
+    # Read outside any unit of work: on SQLite a unit holds the write lock, for nothing here.
+    due = ChannelRepository(SessionReads(db.session).connection).due(now, limit)
+    db.session.rollback()  # no transaction stays open across the deliveries
     return sum(1 for row_id, attempts in due
                if deliver(row_id, attempts, platforms, transport, now=now, max_attempts=max_attempts))
 

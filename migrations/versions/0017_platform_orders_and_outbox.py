@@ -1,8 +1,8 @@
 """Third-party platforms: channel_orders links a platform's order id to ours (unique per platform),
 channel_outbox holds the status changes owed to the platform
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0017
+Revises: 0016
 Create Date: 2026-11-22 16:00:00
 
 """
@@ -10,8 +10,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0016'
-down_revision = '0015'
+revision = '0017'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 

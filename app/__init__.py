@@ -30,6 +30,7 @@ from .locations import models as _locations  # noqa: F401
 from .orders import models as _orders  # noqa: F401
 from .payments import models as _payments  # noqa: F401
 from .pickup import models as _pickup  # noqa: F401
+from . import returns as _returns  # noqa: F401
 from .payments import sandbox as _sandbox  # noqa: F401
 from .shifts import models as _shifts  # noqa: F401
 from .stock import models as _stock  # noqa: F401

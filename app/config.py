@@ -110,6 +110,8 @@ def from_environment(**overrides) -> dict:
         "PICKUP_DEADLINE_SECONDS": _int("PICKUP_DEADLINE_SECONDS", 3 * 24 * 3600),
         # After the reminder, an order still uncollected this long is cancelled and refunded (0: never).
         "PICKUP_CANCEL_AFTER_SECONDS": _int("PICKUP_CANCEL_AFTER_SECONDS", 24 * 3600),
+        # Members may ask to return goods this many days after the order was completed (handed over).
+        "RETURN_WINDOW_DAYS": _int("RETURN_WINDOW_DAYS", 7),
         # An order nobody accepts this long is escalated: louder alarm at the store, visible to HQ (0: never).
         "ESCALATE_AFTER_SECONDS": _int("ESCALATE_AFTER_SECONDS", 10 * 60),
         "STORE_JOBS_SWEEP_SECONDS": _int("STORE_JOBS_SWEEP_SECONDS", 30),

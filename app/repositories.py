@@ -21,6 +21,7 @@ from .payments.refunds import OrderRefunds
 from .payments.repository import PaymentRepository
 from .pickup.codes import OrderPickupCodes
 from .pickup.repository import PickupRepository
+from .returns.repository import ReturnRepository
 from .shifts.repository import ShiftRepository
 from .stock.repository import StockRepository
 from .weighing.repository import WeighingRepository
@@ -70,6 +71,11 @@ class Repositories:
     def refunds(self) -> OrderRefunds:
         """The refund port of the orders package."""
         return OrderRefunds(self)
+
+    @property
+    def returns(self) -> ReturnRepository:
+        """Members' returns (退货)."""
+        return ReturnRepository(self)
 
     @property
     def weighings(self) -> WeighingRepository:

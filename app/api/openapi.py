@@ -115,6 +115,56 @@ REFUND = {"type": "object", "properties": {
     "payout_method": {"type": ["string", "null"]}, "paid_out_by": {"type": ["string", "null"]},
     "done_at": {"type": ["string", "null"]}}}
 
+RETURN = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "order_id": {"type": "integer"}, "order_number": {"type": "string"},
+    "status": {"enum": ["requested", "approved", "refused", "withdrawn", "shipped", "refunded"]},
+    "status_label": {"type": "string"}, "reason": {"type": "string"}, "reason_label": {"type": "string"},
+    "amount": {"type": "integer", "description": "cents: the returned lines' paid value"},
+    "refund_route": {"enum": ["original", "store"], "description": "store: cash taken at the store, refunded at its counter"},
+    "refuse_reason": {"type": "string"}, "carrier": {"type": "string"}, "tracking_no": {"type": "string"},
+    "received_by": {"type": ["string", "null"]}, "lines": {"type": "array"}}}
+RETURN_REASONS = ["quality", "damaged", "wrong_item", "not_as_described", "not_wanted", "other"]
+RETURN_PATHS = {
+    "/orders/{order_id}/returns": {"post": _op(
+        "申请退货: lines of the member's own completed order (at most what was handed over and not yet asked back), "
+        "within RETURN_WINDOW_DAYS of completion; weighed fresh lines are refused (weighed_line_not_returnable)",
+        roles=["member"], ok=201, ok_schema=RETURN, params=(_path_id(),), body={
+            "type": "object", "required": ["lines", "reason"], "properties": {
+                "lines": {"type": "array", "minItems": 1, "maxItems": 50, "items": {
+                    "type": "object", "required": ["line_id", "qty"],
+                    "properties": {"line_id": ROW_ID, "qty": {"type": "integer", "minimum": 1, "maximum": 999}}},
+                    "description": "a line listed more than once: its quantities are added"},
+                "reason": {"enum": RETURN_REASONS},
+                "note": {"type": "string", "maxLength": 200, "description": "required when reason is other"}},
+            "if": {"properties": {"reason": {"const": "other"}}, "required": ["reason"]},
+            "then": {"required": ["note"], "properties": {"note": {"minLength": 1, "pattern": NON_BLANK}}}})},
+    "/me/returns": {"get": _op("The member's returns, newest first", roles=["member"],
+                               ok_schema={"type": "object", "properties": {"returns": {"type": "array", "items": RETURN}}})},
+    "/returns/{return_id}/withdraw": {"post": _op("The member withdraws a return HQ has not decided yet", roles=["member"],
+                                                  ok_schema=RETURN, params=(_path_id("return_id"),))},
+    "/returns/{return_id}/ship": {"post": _op("The member sent an approved return's goods by courier", roles=["member"],
+                                              ok_schema=RETURN, params=(_path_id("return_id"),), body={
+        "type": "object", "required": ["carrier", "tracking_no"],
+        "properties": {"carrier": {"type": "string", "minLength": 1, "maxLength": 32, "pattern": NON_BLANK},
+                       "tracking_no": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NON_BLANK}}})},
+    "/hq/returns": {"get": _op("Returns of the chain, newest first (by status)", roles=["hq"], params=(
+        _query("status", {"enum": ["requested", "approved", "refused", "withdrawn", "shipped", "refunded"]}),),
+        ok_schema={"type": "object", "properties": {"returns": {"type": "array", "items": RETURN}}})},
+    "/hq/returns/{return_id}/approve": {"post": _op("HQ approves a requested return", roles=["hq"], ok_schema=RETURN,
+                                                    params=(_path_id("return_id"),))},
+    "/hq/returns/{return_id}/refuse": {"post": _op("HQ refuses a requested return, with the reason the member sees",
+                                                   roles=["hq"], ok_schema=RETURN, params=(_path_id("return_id"),), body={
+        "type": "object", "required": ["reason"],
+        "properties": {"reason": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NON_BLANK}}})},
+    "/clerk/returns": {"get": _op("Approved returns whose goods come back to the clerk's store, and those received lately",
+                                  roles=["clerk"], ok_schema={"type": "object", "properties": {
+                                      "to_receive": {"type": "array", "items": RETURN}, "received": {"type": "array", "items": RETURN}}})},
+    "/clerk/returns/{return_id}/receive": {"post": _op(
+        "电商退货: the goods arrived at the order's store (HQ: any location); restocked there and refunded to the "
+        "original route (cash: owed at the counter), once; 409 already_received names who did it",
+        roles=["clerk", "hq"], ok_schema=RETURN, params=(_path_id("return_id"),))},
+}
+
 
 DEVICE = {"type": "object", "properties": {
     "id": {"type": "integer"}, "store_id": {"type": "integer"}, "name": {"type": "string"},
@@ -160,7 +210,7 @@ def document() -> dict:
         "openapi": "3.1.0",
         "info": {"title": "StoreLink 门店通 API", "version": "1.0.0"},
         "servers": [{"url": "/api/v1"}],
-        "paths": DEVICE_PATHS | {
+        "paths": DEVICE_PATHS | RETURN_PATHS | {
             "/auth/login": {"post": _op("Log in with phone (member) or username (staff); 429 with Retry-After when throttled",
                                         errors=(400, 401, 403, 404, 409, 422, 429), body={
                 "type": "object", "required": ["password"],
@@ -295,7 +345,11 @@ def document() -> dict:
                           "properties": {"id": {"type": "integer"}, "number": {"type": "string"}, "status": {"type": "string"},
                                          "payment_status": {"type": "string"}, "total": {"type": "integer", "description": "cents"},
                                          "lines": {"type": "array"}, "events": {"type": "array"},
-                                         "refunds": {"type": "array", "items": REFUND}}},
+                                         "refunds": {"type": "array", "items": REFUND},
+                                         "returns": {"type": "array", "items": RETURN,
+                                                     "description": "the member's returns of a completed order (member only)"},
+                                         "return_options": {"type": ["object", "null"],
+                                                            "description": "while the order may be returned: deadline, reasons, returnable units per line"}}},
             },
         },
     }

@@ -2,12 +2,13 @@ from flask import current_app, jsonify, request, url_for
 from ..accounts.models import MEMBER
 from ..delivery import service as delivery
 from ..extensions import db
-from ..orders import lifecycle, queries, quote
+from ..orders import lifecycle, queries, quote, state
 from ..orders.models import PARTIALLY_REFUNDED, PICKUP, REFUNDED
 from ..orders.placement import parse_order_request, place_order, request_fingerprint
 from ..payments import refunds
 from ..payments.service import start_payment
 from ..repositories import reader
+from ..returns import service as returns
 from . import (bp, current_application, current_request, json_body, json_response, optional_int_arg,
                optional_json_body, optional_text, principal, require)
 from .pickup import pickup_dict
@@ -64,6 +65,8 @@ def get_order(order_id: int):
     # (looked up only for an order with refunds: phones poll this answer).
     refunded = order.payment_status in (REFUNDED, PARTIALLY_REFUNDED)
     data["refunds"] = refunds.refunds_of_order(reader(), order.id) if refunded else []
+    if who.is_member and order.status == state.COMPLETED:  # 申请退货: what may be returned, and the returns
+        data.update(returns.order_returns(reader(), order, window_days=current_application().config["RETURN_WINDOW_DAYS"]))
     if who.is_member and order.fulfilment == PICKUP:  # the code is the owner's alone (HQ and clerks never see it)
         code = reader().pickup.of_order(order.id)
         data["pickup"] = pickup_dict(code) if code is not None else None

@@ -33,7 +33,14 @@ class MessageRepository:
         columns = ["member_id", "order_id", "kind", "created_at"]
         insert = postgresql_insert if self._connection.dialect.name == "postgresql" else sqlite_insert
         self._connection.execute(insert(_messages).from_select(columns, source).on_conflict_do_nothing(
-            index_elements=["order_id", "kind"]))
+            index_elements=["order_id", "kind", "return_id"]))
+
+    def add_for_return(self, kind: str, order_id: int, return_id: int, member_id: int, now: datetime) -> None:
+        """One message of `kind` about the member's return (written once per return and kind)."""
+        values = {"member_id": member_id, "order_id": order_id, "kind": kind, "return_id": return_id, "created_at": now}
+        insert = postgresql_insert if self._connection.dialect.name == "postgresql" else sqlite_insert
+        self._connection.execute(insert(_messages).values(**values).on_conflict_do_nothing(
+            index_elements=["order_id", "kind", "return_id"]))
 
     def page(self, member_id: int, before_id: int | None, limit: int) -> list:
         """The member's messages newest first (id, kind, order_id, created_at, read_at, number, store)."""

@@ -36,8 +36,21 @@ def record(messages, kind: str, order_id: int) -> None:
     wants_pickup = kind in (PICKUP_CODE, PICKUP_READY, PICKUP_REMINDER)
     messages.add_for_order(kind, order_id, pickup_only=wants_pickup, now=utcnow())
 
+RETURN_TEXTS = {
+    "return_requested": ("退货申请已提交", "订单 {number} 的退货申请已提交,等待总部审核。"),
+    "return_withdrawn": ("退货申请已撤销", "订单 {number} 的退货申请已撤销。"),
+    "return_approved": ("退货申请已同意", "订单 {number} 的退货申请已同意,请将商品送到{store},或快递寄回并填写快递单号。"),
+    "return_refused": ("退货申请未通过", "订单 {number} 的退货申请未通过,原因请查看订单详情。"),
+    "return_shipped": ("退货快递已登记", "订单 {number} 的退货快递单号已登记,门店收货后将为您退款。"),
+    "return_refunded": ("退货已退款", "订单 {number} 的退货已收货,退款已原路退回(到店付款的订单请到门店柜台领取)。"),
+}
+
+
 def _texts(kind: str, number: str, store: str) -> tuple[str, str, str]:
     """(title, text, where the message leads) for a message of `kind`."""
+    if kind in RETURN_TEXTS:
+        title, text = RETURN_TEXTS[kind]
+        return title, text.format(number=number, store=store), "order"
     if kind == PICKUP_CODE:
         return ("提货消息通知", f"订单 {number} 的提货码已生成,请到{store}出示二维码或提货码取货。", "pickup")
     if kind == PICKUP_REMINDER:

@@ -206,6 +206,12 @@ def _refund_up_to(uow, order: OrderRecord, amount: int, *, actor: str, reason: s
     return after
 
 
+def refund_returned_goods(uow, order: OrderRecord, amount: int, *, actor: str, reason: str) -> OrderRecord:
+    """Goods returned after the order was completed: their value (at most what is still unrefunded)
+    refunded to the original route, inside the caller's unit of work; the order as it now is."""
+    return _refund_up_to(uow, order, amount, actor=actor, reason=reason)
+
+
 def refund_in_full(uow, order: OrderRecord, *, actor: str, reason: str) -> OrderRecord:
     """Everything paid for the order refunded, inside the caller's unit of work (rejected goods checked
     back in); the order as it now is."""

@@ -170,6 +170,11 @@ class OrderRepository:
         the units they reserve; None when there is no such member."""
         return _UNPAID_HOLDINGS.first(self._connection, {"member": member_id, "cap": cap})
 
+    def reached_at(self, order_id: int, status: str):
+        """When the order last moved to `status` (from its history), or None if it never did."""
+        return self._connection.execute(select(func.max(_events.c.at)).where(
+            _events.c.order_id == order_id, _events.c.to_status == status)).scalar_one()
+
     def overdue(self, status: str, now, limit: int) -> list[int]:
         """Ids of orders in `status` whose expiry has passed, soonest expired first."""
         return [row.id for row in _OVERDUE.execute(self._connection, {"st": status, "now": now, "lim": limit})]

@@ -52,6 +52,12 @@ def pickup_page(order_id: int):
     return render_page("mall")
 
 
+@bp.get("/orders/<int:order_id>/return")
+def return_page(order_id: int):
+    """申请退货 of a completed order."""
+    return render_page("mall")
+
+
 @bp.get("/clerk")
 def clerk_centre():
     """店员中心 (clerk centre); HQ staff get the escalations of every store there."""

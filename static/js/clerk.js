@@ -12,10 +12,11 @@
     {key: 'ready_to_ship', label: '待发货'},
     {key: 'shipped', label: '配送中'},
     {key: 'check_back', label: '回店校验'},
-    {key: 'refunds', label: '待退款'}
+    {key: 'refunds', label: '待退款'},
+    {key: 'returns', label: '退货'}
   ];
   var state = {
-    me: null, orders: [], counts: {}, checkBack: [], refunds: {owed: [], paid_out: []}, tab: 'awaiting_acceptance', lastEventId: 0,
+    me: null, orders: [], counts: {}, checkBack: [], refunds: {owed: [], paid_out: []}, returns: {to_receive: [], received: []}, tab: 'awaiting_acceptance', lastEventId: 0,
     seen: {}, pending: {}, unseen: 0, fresh: {}, escalated: {}, socket: null, refreshTimer: null
   };
   var sheet = new Staff.Sheet('clerk');
@@ -83,8 +84,10 @@
     return Promise.all([
       SL.api('GET', '/clerk/orders'),
       SL.api('GET', '/clerk/deliveries', null, {quiet: true}).catch(function () { return {deliveries: []}; }),
-      SL.api('GET', '/clerk/refunds', null, {quiet: true}).catch(function () { return {owed: [], paid_out: []}; })
+      SL.api('GET', '/clerk/refunds', null, {quiet: true}).catch(function () { return {owed: [], paid_out: []}; }),
+      SL.api('GET', '/clerk/returns', null, {quiet: true}).catch(function () { return {to_receive: [], received: []}; })
     ]).then(function (answers) {
+      state.returns = answers[3];
       state.orders = answers[0].orders;
       state.counts = answers[0].counts;
       state.checkBack = answers[1].deliveries;
@@ -168,6 +171,8 @@
     list.innerHTML = '';
     if (state.tab === 'refunds') {
       renderRefunds(list);
+    } else if (state.tab === 'returns') {
+      renderReturns(list);
     } else {
       var items = state.tab === 'check_back' ? state.checkBack
         : state.orders.filter(function (o) { return o.status === state.tab; });
@@ -191,7 +196,8 @@
     nav.innerHTML = '';
     TABS.forEach(function (tab) {
       var count = tab.key === 'check_back' ? state.checkBack.length
-        : tab.key === 'refunds' ? state.refunds.owed.length : (state.counts[tab.key] || 0);
+        : tab.key === 'refunds' ? state.refunds.owed.length
+        : tab.key === 'returns' ? state.returns.to_receive.length : (state.counts[tab.key] || 0);
       var button = el('button', {type: 'button', class: 'staff-tab' + (state.tab === tab.key ? ' is-active' : ''),
                                  dataset: {tab: tab.key}, id: 'tab-' + tab.key,
                                  onclick: function () { chooseTab(tab.key); }},
@@ -387,6 +393,55 @@
       button.disabled = true;
       SL.api('POST', '/clerk/refunds/' + r.id + '/pay-out', {method: method}).then(function () {
         SL.toast('已登记退款');
+        refresh();
+      }, function () { button.disabled = false; refresh(); });
+    });
+  }
+
+  // ---- 退货 (电商退货): approved returns coming back to this store; receiving restocks and refunds -------
+  function renderReturns(list) {
+    if (!state.returns.to_receive.length) list.appendChild(el('div', {class: 'staff-empty', text: '暂无待收货的退货'}));
+    state.returns.to_receive.forEach(function (r) { list.appendChild(returnCard(r)); });
+    if (state.returns.received.length) {
+      list.appendChild(el('div', {class: 'staff-section', text: '最近已收货'}));
+      state.returns.received.forEach(function (r) {
+        list.appendChild(el('div', {class: 'staff-card is-done', dataset: {returnId: r.id}}, [
+          el('div', {class: 'staff-card__head'}, [
+            el('span', {class: 'staff-card__no', text: Staff.shortNo(r.order_number)}),
+            el('span', {class: 'staff-card__money', text: SL.yuan(r.amount)})]),
+          el('div', {class: 'staff-card__meta', text: returnedGoods(r)}),
+          el('div', {class: 'staff-card__meta', text: Staff.when(r.received_at) + ' ' + (r.received_by || '') + ' 收货入库'})]));
+      });
+    }
+  }
+
+  function returnedGoods(r) {
+    return r.lines.map(function (l) { return l.name + ' ×' + l.qty; }).join(',');
+  }
+
+  function returnCard(r) {
+    return el('div', {class: 'staff-card', dataset: {returnId: r.id}}, [
+      el('div', {class: 'staff-card__head'}, [
+        el('span', {class: 'staff-card__no', text: Staff.shortNo(r.order_number) + ' · 退货单 ' + r.id}),
+        el('span', {class: 'staff-card__tag', text: r.status === 'shipped' ? '快递寄回' : '到店退货'})]),
+      el('div', {class: 'staff-card__meta', text: returnedGoods(r)}),
+      el('div', {class: 'staff-card__meta'}, ['退款 ', el('span', {class: 'staff-card__money', text: SL.yuan(r.amount)}),
+                                              r.refund_route === 'store' ? ' · 现场退还现金/刷卡' : ' · 原路退回']),
+      el('div', {class: 'staff-card__meta', text: '原因:' + r.reason_label + (r.note ? '(' + r.note + ')' : '')}),
+      r.tracking_no ? el('div', {class: 'staff-card__meta', text: '快递:' + r.carrier + ' ' + r.tracking_no}) : null,
+      el('div', {class: 'staff-card__meta', text: '会员:' + r.member.name + ' ' + r.member.phone}),
+      el('div', {class: 'staff-card__actions'}, el('button', {
+        type: 'button', class: 'weui-btn weui-btn_mini weui-btn_primary', id: 'receive-' + r.id, text: '核对商品,确认收货',
+        onclick: function (e) { receiveReturn(r, e.target); }}))
+    ]);
+  }
+
+  function receiveReturn(r, button) {
+    SL.confirm('商品已核对无误?确认后入库并退款 ' + SL.yuan(r.amount) + '。', {ok: '确认收货'}).then(function (yes) {
+      if (!yes) return;
+      button.disabled = true;
+      SL.api('POST', '/clerk/returns/' + r.id + '/receive').then(function (done) {
+        SL.toast(done.refund_route === 'store' ? '已入库,请到「待退款」退还' : '已入库,退款已原路退回');
         refresh();
       }, function () { button.disabled = false; refresh(); });
     });

@@ -1,5 +1,6 @@
 /* HQ back office (/hq): orders no store accepted in time (escalated, live over the /clerk HQ room),
- * phone orders (phone-order.js), register a store's hardware bridge (its token shown once), see which bridges, scales and printers
+ * members' returns to approve or refuse (退货审核), phone orders (phone-order.js),
+ * register a store's hardware bridge (its token shown once), see which bridges, scales and printers
  * are online, revoke a bridge, see print failures live. Built on SL (api.js). */
 (function () {
   'use strict';
@@ -32,7 +33,7 @@
     $('hq-user').textContent = me.name || '';
     $('hq-logout').hidden = false;
     $('hq-view').hidden = false;
-    loadStores();
+    loadStores().then(loadReturns);  // a return names its store
     SL.phoneOrder.start();
     refresh();
     state.timer = setInterval(refresh, 10000);  // online status changes without a push
@@ -59,7 +60,7 @@
   }
 
   function loadStores() {
-    SL.api('GET', '/stores').then(function (data) {
+    return SL.api('GET', '/stores').then(function (data) {
       state.stores = data.stores.filter(function (s) { return s.kind === 'store'; });
       var select = $('hq-store');
       select.innerHTML = '';
@@ -88,6 +89,68 @@
         el('div', {class: 'hq-device__row'}, [el('span', {class: 'label', text: '督办'}),
                                               when(o.escalated_at) + ' 已提醒门店,仍未接单'])]));
     });
+  }
+
+  // ---- 退货审核: members' returns by status; approve, or refuse with the reason the member sees ---------
+  function loadReturns() {
+    var status = $('hq-return-filter').value;
+    SL.api('GET', '/hq/returns' + (status ? '?status=' + status : ''), null, {quiet: true}).then(renderReturns, function () {});
+  }
+
+  function renderReturns(data) {
+    var box = $('hq-returns');
+    box.innerHTML = '';
+    $('hq-return-count').textContent = data.returns.length ? data.returns.length + ' 单' : '';
+    if (!data.returns.length) { box.appendChild(el('div', {class: 'hq-empty', text: '暂无退货申请'})); return; }
+    data.returns.forEach(function (r) { box.appendChild(returnCard(r)); });
+  }
+
+  function storeName(id) {
+    var s = state.stores.filter(function (x) { return x.id === id; })[0];
+    return s ? s.name : '中心仓';  // not a store: the warehouse an express order left from
+  }
+
+  function returnCard(r) {
+    var row = function (label, text) {
+      return el('div', {class: 'hq-device__row'}, [el('span', {class: 'label', text: label}), text]);
+    };
+    var card = el('div', {class: 'hq-return', dataset: {returnId: r.id, status: r.status}}, [
+      el('div', {class: 'hq-device__head'}, [
+        el('span', {class: 'hq-device__name', text: '退货单 ' + r.id + ' · ' + SL.yuan(r.amount)}),
+        badge(r.status_label, r.status === 'requested' ? 'warn' : r.status === 'refused' ? 'revoked' : 'online')]),
+      row('订单', r.order_number + ' · ' + storeName(r.location_id)),
+      row('会员', r.member.name + ' ' + r.member.phone),
+      row('商品', r.lines.map(function (l) { return l.name + ' ×' + l.qty; }).join(',')),
+      row('原因', r.reason_label + (r.note ? '(' + r.note + ')' : '')),
+      row('申请', SL.when(r.created_at, 'short')),
+      r.refuse_reason ? row('拒绝', r.refuse_reason) : null,
+      r.tracking_no ? row('快递', r.carrier + ' ' + r.tracking_no) : null
+    ]);
+    if (r.status === 'requested') card.appendChild(decision(r, card));
+    return card;
+  }
+
+  function decision(r, card) {
+    var reason = el('input', {class: 'weui-input hq-return-reason', id: 'refuse-reason-' + r.id, maxlength: 200,
+                              placeholder: '拒绝原因(会员可见)', hidden: true});
+    var error = el('div', {class: 'sl-field-error', role: 'alert'});
+    var approve = el('button', {type: 'button', class: 'weui-btn weui-btn_mini weui-btn_primary', id: 'approve-' + r.id, text: '同意退货'});
+    var refuse = el('button', {type: 'button', class: 'weui-btn weui-btn_mini weui-btn_warn', id: 'refuse-' + r.id, text: '拒绝'});
+    function decide(action, body, done) {
+      approve.disabled = refuse.disabled = true;
+      SL.api('POST', '/hq/returns/' + r.id + '/' + action, body, {quiet: true}).then(function () {
+        SL.toast(done);
+        loadReturns();
+      }, function (err) { approve.disabled = refuse.disabled = false; error.textContent = SL.politeMessage(err); });
+    }
+    approve.addEventListener('click', function () { decide('approve', {}, '已同意退货'); });
+    refuse.addEventListener('click', function () {
+      if (reason.hidden) { reason.hidden = false; refuse.textContent = '确认拒绝'; reason.focus(); return; }
+      if (!reason.value.trim()) { error.textContent = '请填写拒绝原因'; return; }
+      decide('refuse', {reason: reason.value.trim()}, '已拒绝退货');
+    });
+    return el('div', {class: 'hq-return__decide'}, [reason, error, el('div', {class: 'hq-device__foot'}, [
+      el('span', {class: 'sl-muted', text: '同意后会员将商品送回门店或快递寄回'}), refuse, approve])]);
   }
 
   function refresh() {
@@ -212,6 +275,7 @@
     $('hq-token-command').textContent = '';
   });
   $('hq-logout').addEventListener('click', function () { SL.logout(); showLogin(); });
+  $('hq-return-filter').addEventListener('change', loadReturns);
   SL.onUnauthorized(showLogin);
   SL.whoAmI().then(function (me) { if (me) start(me); else showLogin(); }, function () { showLogin(); });
 })();

@@ -26,7 +26,9 @@
   var EVENT_KIND = {placed: '提交订单', status: '', payment: '支付', refund: '退款', weighed: '称重',
                     weighing_settled: '称重补退', topup_paid: '称重补款', late_payment: '退回重复付款',
                     refund_paid_out: '门店已退款', partial_pickup: '部分提货', pickup_reminder: '提货提醒',
-                    returned: '退货入库', cod_checked: '货到付款已入账'};
+                    returned: '退货入库', cod_checked: '货到付款已入账', return_requested: '申请退货',
+                    return_withdrawn: '撤销退货', return_approved: '退货已同意', return_refused: '退货未通过',
+                    return_shipped: '退货已寄回', return_refunded: '退货已收货'};
   var TILE_COLOURS = ['#f6a13b', '#35b36f', '#3e8ef7', '#e8604c', '#9b6cd6', '#1fb5ad', '#d9a400', '#ef6f9a'];
 
   var CART_KEY = 'storelink.mall.cart';
@@ -195,7 +197,7 @@
   var ROUTES = [
     [/^\/$/, home, false], [/^\/products\/([^/]+)$/, productView, false], [/^\/cart$/, cartView, false],
     [/^\/checkout$/, checkoutView, true], [/^\/orders$/, ordersView, true], [/^\/orders\/(\d+)$/, orderView, true],
-    [/^\/orders\/(\d+)\/pickup$/, pickupView, true], [/^\/messages$/, messagesView, true], [/^\/me$/, meView, true]
+    [/^\/orders\/(\d+)\/pickup$/, pickupView, true], [/^\/orders\/(\d+)\/return$/, returnView, true], [/^\/messages$/, messagesView, true], [/^\/me$/, meView, true]
   ];
 
   function go(path, replace) {
@@ -837,6 +839,9 @@
           });
         }));
       }
+      if (o.return_options && o.return_options.lines.some(function (l) { return l.returnable > 0; })) {
+        actions.push(button('申请退货', {id: 'request-return', class: 'weui-btn_default'}, function () { go('/orders/' + o.id + '/return'); }));
+      }
       if (o.status === 'pending_payment' || o.status === 'awaiting_acceptance') {
         actions.push(button('取消订单', {id: 'cancel-order', class: 'weui-btn_default'}, function (e) {
           var btn = e.target;
@@ -847,6 +852,8 @@
         }));
       }
       if (actions.length) view.appendChild(el('div', {class: 'mall-actions', id: 'order-actions'}, actions));
+      // Returns (退货): each one's state, with 撤销 / 填写快递单号 (static/js/returns-member.js).
+      if (o.returns && o.returns.length) view.appendChild(SL.returnsSection(o, {storeName: storeName(o.location_id), onChange: render}));
 
       var place = o.fulfilment === 'pickup'
         ? [el('div', {}, [el('span', {}, '自提门店'), el('span', {}, storeName(o.location_id))])]
@@ -888,6 +895,14 @@
         return el('li', {}, [el('div', {class: 'mall-timeline__what'}, what + why),
           el('div', {class: 'mall-timeline__when'}, when(e.at))]);
       })));
+    }).catch(function (err) { orderMissing(view, err); });
+  }
+
+  function returnView(id) {
+    var view = state.page;
+    layout('申请退货', null, '/orders/' + id);
+    api('GET', '/orders/' + id, null, {quiet: true}).then(function (o) {
+      SL.returnForm(view, o, {onDone: function () { go('/orders/' + id, true); }});
     }).catch(function (err) { orderMissing(view, err); });
   }
 

@@ -22,6 +22,7 @@ from .infra.json_provider import OrjsonProvider
 # Models must be imported so metadata (and Alembic) see every table.
 from .accounts import models as _accounts  # noqa: F401
 from .catalog import models as _catalog  # noqa: F401
+from .channels import models as _channels  # noqa: F401
 from .dayend import models as _dayend  # noqa: F401
 from .delivery import models as _delivery  # noqa: F401
 from .devices import models as _devices  # noqa: F401
@@ -68,6 +69,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.extensions["storelink_member_limits"] = MemberLimits.from_config(app.config)
     app.extensions["storelink_login_throttle"] = LoginThrottle(LoginLimits.from_config(app.config), counters_for(app.config))
     _register_payment_providers(app)
+    _configure_platforms(app)
 
     from .api import bp as api_bp, register_error_handlers
     from .payments import provider as payment_provider
@@ -112,6 +114,20 @@ def _subscribe_message_centre() -> None:
     from .messages.service import on_event
 
     subscribe(on_event)
+
+
+def _configure_platforms(app: Flask) -> None:
+    """The third-party platforms that may push orders (CHANNEL_* settings, app/channels/platforms.py);
+    CHANNEL_PLATFORMS_CONFIG (tests) gives them directly."""
+    import os
+
+    from .channels.platforms import EXTENSION_KEY, platforms_from
+
+    given = app.config.get("CHANNEL_PLATFORMS_CONFIG")
+    try:
+        app.extensions[EXTENSION_KEY] = given if given is not None else platforms_from(app.config, os.environ)
+    except ValueError as exc:
+        raise config_module.ConfigError(str(exc)) from exc
 
 
 def _register_payment_providers(app: Flask) -> None:

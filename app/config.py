@@ -115,6 +115,8 @@ def from_environment(**overrides) -> dict:
         # An order nobody accepts this long is escalated: louder alarm at the store, visible to HQ (0: never).
         "ESCALATE_AFTER_SECONDS": _int("ESCALATE_AFTER_SECONDS", 10 * 60),
         "STORE_JOBS_SWEEP_SECONDS": _int("STORE_JOBS_SWEEP_SECONDS", 30),
+        # How often the outbox of status changes owed to delivery platforms is looked at (app/channels).
+        "CHANNEL_WRITEBACK_SWEEP_SECONDS": _int("CHANNEL_WRITEBACK_SWEEP_SECONDS", 5),
         # The sandbox provider's shared secret; in production each provider brings its own.
         "SANDBOX_PAYMENT_SECRET": os.environ.get("SANDBOX_PAYMENT_SECRET") or None,
         # Production never registers the sandbox provider unless this is 1 (a staging system).

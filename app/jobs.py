@@ -66,5 +66,12 @@ def start_background_jobs(app) -> None:
     sweep = app.config["EXPIRY_SWEEP_SECONDS"]
     _every(app, sweep, "expire unpaid orders", expire_overdue)
     _every(app, 15, "retry refunds", refunds.retry_pending)
+    from .channels import outbox
+    from .channels.platforms import EXTENSION_KEY
+    from .payments.http_transport import post_json
+
+    transport = config.get("CHANNEL_TRANSPORT") or post_json
+    _every(app, config["CHANNEL_WRITEBACK_SWEEP_SECONDS"], "platform write-back",
+           lambda: outbox.deliver_due(app.extensions[EXTENSION_KEY], transport))
     if provider.registered("sandbox"):
         _every(app, 5, "sandbox notifications", lambda: provider.get("sandbox").deliver_due())

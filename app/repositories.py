@@ -9,6 +9,8 @@ from __future__ import annotations
 from .accounts.repository import AccountRepository
 from .addresses.repository import AddressRepository
 from .catalog.repository import CatalogRepository
+from .channels.outbox import ChannelWriteback
+from .channels.repository import ChannelRepository
 from .dayend.repository import DayEndRepository
 from .devices.repository import DeviceRepository
 from .escalation.repository import EscalationRepository
@@ -96,6 +98,16 @@ class Repositories:
     def pickup(self) -> PickupRepository:
         """Pickup codes, verification attempts and the guess throttle."""
         return PickupRepository(self.connection)
+
+    @property
+    def channels(self) -> ChannelRepository:
+        """Third-party platforms' orders and the write-back outbox."""
+        return ChannelRepository(self.connection)
+
+    @property
+    def channel_writeback(self) -> ChannelWriteback:
+        """The write-back port of the orders package (a platform's order changed status)."""
+        return ChannelWriteback(self)
 
     @property
     def day_ends(self) -> DayEndRepository:

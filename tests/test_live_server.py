@@ -14,6 +14,8 @@ import socketio
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from app.channels.signing import signed_headers
+
 from .conftest import PG_URL, REQUIRE_SERVICES, _postgres_reachable
 from .helpers import race
 from .live_server import LiveServer, two_workers
@@ -21,6 +23,7 @@ from .live_server import LiveServer, two_workers
 # Named after the test database, so suites run side by side against one server (test_a, test_b) never
 # drop each other's live-server database.
 E2E_DB = f"{make_url(PG_URL).database}_e2e"
+PLATFORM_SECRET = "live-test-platform-secret-" + "0" * 16  # test-only: the live server's 美团 key
 
 
 def _fresh_postgres_database() -> str:
@@ -40,7 +43,7 @@ def _fresh_postgres_database() -> str:
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def server(request, tmp_path_factory):
     url = _fresh_postgres_database() if request.param == "postgresql" else None
-    live = LiveServer(tmp_path_factory.mktemp("live"), database_url=url).start()
+    live = LiveServer(tmp_path_factory.mktemp("live"), database_url=url, CHANNEL_MEITUAN_SECRET=PLATFORM_SECRET).start()
     yield live
     live.stop()
 
@@ -65,6 +68,30 @@ def test_100_http_buyers_race_for_20_units_on_the_gevent_server(server):
     assert outcomes == {201: 20, 409: 80}, server.log()
     products = requests.get(server.url + "/api/v1/products?location_id=1", timeout=10).json()["products"]
     assert next(p for p in products if p["sku"] == "GRA-004")["available"] == 0
+
+
+def test_a_platform_order_pushed_ten_times_at_once_is_one_order_reserved_once_and_reaches_its_clerks(server):
+    _set_stock(server, "SNK-003", 5)
+    clerk1, clerk2 = server.login(username="clerk1"), server.login(username="clerk2")
+    c1, got1, ready1 = _connect(server.url, "/clerk", clerk1)
+    c2, got2, _ = _connect(server.url, "/clerk", clerk2)
+    body = json.dumps({"platform_order_id": "MT-LIVE-1", "store_code": "SH-XH", "items": [{"sku": "SNK-003", "qty": 2}],
+                       "address": "上海市徐汇区漕溪北路 88 号", "paid": True, "paid_amount": 3380}).encode()
+    try:
+        responses = race(10, lambda _: requests.post(
+            server.url + "/api/v1/channels/meituan/orders", data=body,
+            headers=signed_headers(PLATFORM_SECRET.encode(), body), timeout=60))
+        assert sorted(r.status_code for r in responses) == [200] * 9 + [201], [r.text for r in responses]
+        (order_id,) = {r.json()["id"] for r in responses}
+        assert ready1.wait(5), "the store's clerk got no push"
+        assert [data["order_id"] for name, data in got1 if name == "order.new"] == [order_id]
+        time.sleep(0.3)
+        assert got2 == []
+    finally:
+        c1.disconnect()
+        c2.disconnect()
+    products = requests.get(server.url + "/api/v1/products?location_id=1", timeout=10).json()["products"]
+    assert next(p for p in products if p["sku"] == "SNK-003")["available"] == 3
 
 
 def _raw_order_request(server, token: str, framing: str, body: bytes) -> tuple[bytes, bytes]:

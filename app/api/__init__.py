@@ -231,4 +231,4 @@ def _causes(exc: BaseException | None):
         exc = exc.__cause__ or exc.__context__
 
 
-from . import auth, catalog, dayend, devices, hq, member, orders, payments, pickup, regions, returns, staff, weighing, openapi  # noqa: E402,F401  (routes register on bp)
+from . import auth, catalog, channels, dayend, devices, hq, member, orders, payments, pickup, regions, returns, staff, weighing, openapi  # noqa: E402,F401  (routes register on bp)

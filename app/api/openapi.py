@@ -175,6 +175,65 @@ PRINT_JOB = {"type": "object", "properties": {
     "kind": {"enum": ["receipt", "pickup_ticket", "delivery_note", "drawer_kick"]},
     "status": {"enum": ["queued", "printed", "failed", "expired"]}, "error": {"type": "string"}}}
 JOB_STATUS_QUERY = _query("status", {"enum": ["queued", "printed", "failed", "expired"]})
+# Third-party platforms: authenticated by the platform's HMAC-SHA256 signature over "<timestamp>.<raw body>"
+# (README "Third-party platforms"), not by a bearer token.
+_PLATFORM = {"name": "platform_name", "in": "path", "required": True, "schema": {"type": "string"},
+             "description": "a configured platform (meituan, eleme, ...); unknown: 404 unknown_platform"}
+_SIGNED = ({"name": "X-Platform-Timestamp", "in": "header", "required": False, "schema": {"type": "string"},
+            "description": "Unix seconds; outside 5 minutes: 401 stale_signature"},
+           {"name": "X-Platform-Signature", "in": "header", "required": False, "schema": {"type": "string"},
+            "description": "hex HMAC-SHA256 of '<timestamp>.<raw body>' with the platform's secret; missing: 401 missing_signature, wrong: 401 bad_signature"})
+_PLATFORM_ORDER_ID = {"name": "platform_order_id", "in": "path", "required": True,
+                      "schema": {"type": "string", "maxLength": 64}}
+PLATFORM_ORDER = {
+    "type": "object", "required": ["platform_order_id", "items", "address", "paid", "paid_amount"],
+    "oneOf": [{"required": ["store_id"]}, {"required": ["store_code"]}],
+    "properties": {
+        "platform_order_id": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NON_BLANK},
+        "store_id": ROW_ID, "store_code": {"type": "string", "minLength": 1, "maxLength": 32},
+        "items": {**ITEMS, "items": {**ITEMS["items"], "properties": {
+            **ITEMS["items"]["properties"], "price": {"type": "integer", "description": "the platform's unit price (fen), informational"}}}},
+        "customer_name": {"type": "string", "maxLength": 50}, "customer_phone": {"type": "string", "maxLength": 20},
+        "address": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": NON_BLANK},
+        "paid": {"const": True, "description": "the platform collected the money"},
+        "paid_amount": {"type": "integer", "minimum": 0, "maximum": 100_000_000, "description": "fen"},
+        "platform_total": {"type": "integer", "minimum": 0, "maximum": 100_000_000, "description": "fen, informational"},
+        "note": {"type": "string", "maxLength": 200},
+    },
+}
+OUTBOX_ROW = {"type": "object", "properties": {
+    "id": {"type": "integer"}, "platform": {"type": "string"}, "order_id": {"type": "integer"}, "number": {"type": "string"},
+    "location_id": {"type": "integer"}, "status": {"type": "string"}, "state": {"enum": ["pending", "delivered", "failed"]},
+    "attempts": {"type": "integer"}, "next_attempt_at": {"type": "string"}, "last_error": {"type": "string"},
+    "created_at": {"type": "string"}, "delivered_at": {"type": ["string", "null"]}, "label": {"type": "string"}}}
+
+
+def _platform_op(summary, body, path_params=()):
+    op = _op(summary, body=body, ok_schema={"$ref": "#/components/schemas/Order"}, errors=(400, 401, 404, 409, 422),
+             params=(_PLATFORM, *path_params, *_SIGNED))
+    op["responses"]["200"]["description"] = "the order (a repeated push: the order it created)"
+    op["responses"]["201"] = {**op["responses"]["200"], "description": "the order, created"}
+    return op
+
+
+PLATFORM_PATHS = {
+    "/channels/{platform_name}/orders": {"post": {**_platform_op(
+        "A delivery platform pushes a paid order for one of our stores (signed); 201 created, 200 the same push again",
+        PLATFORM_ORDER)}},
+    "/channels/{platform_name}/orders/{platform_order_id}/cancel": {"post": _platform_op(
+        "The platform cancelled its order (signed): stock released; again: the cancelled order", REASON,
+        (_PLATFORM_ORDER_ID,))},
+    "/channels/{platform_name}/orders/{platform_order_id}/delivered": {"post": _platform_op(
+        "The platform's rider delivered the order the store handed over (signed, body {}): completed; again: the same order",
+        {"type": "object"},
+        (_PLATFORM_ORDER_ID,))},
+    "/hq/channel-outbox": {"get": _op("Status write-backs owed to platforms: pending and failed (state=open, default), or one state",
+                                      roles=["hq"], ok_schema={"type": "object", "properties": {"rows": {"type": "array", "items": OUTBOX_ROW}}},
+                                      params=(_query("state", {"enum": ["open", "pending", "failed", "delivered"]}),
+                                              _query("limit", {"type": "integer", "minimum": 1, "maximum": 500})))},
+    "/hq/channel-outbox/{row_id}/retry": {"post": _op("A failed write-back tried again from its first attempt", roles=["hq"],
+                                                      params=(_path_id("row_id"),))},
+}
 # Hardware bridges and print jobs (the bridges themselves speak Socket.IO on /bridge, see README).
 DEVICE_PATHS = {
     "/hq/devices": {
@@ -210,7 +269,7 @@ def document() -> dict:
         "openapi": "3.1.0",
         "info": {"title": "StoreLink 门店通 API", "version": "1.0.0"},
         "servers": [{"url": "/api/v1"}],
-        "paths": DEVICE_PATHS | RETURN_PATHS | {
+        "paths": DEVICE_PATHS | RETURN_PATHS | PLATFORM_PATHS | {
             "/auth/login": {"post": _op("Log in with phone (member) or username (staff); 429 with Retry-After when throttled",
                                         errors=(400, 401, 403, 404, 409, 422, 429), body={
                 "type": "object", "required": ["password"],

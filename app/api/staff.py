@@ -1,12 +1,14 @@
 """Store staff actions on their own store's orders (clerk centre, delivery staff)."""
-from flask import jsonify, request
+from flask import current_app, jsonify, request
 
 from ..accounts.models import CLERK, COURIER, HQ
+from ..channels.platforms import EXTENSION_KEY as PLATFORMS_KEY, platform_tags
 from ..delivery import service as delivery
 from ..escalation import service as escalation
 from ..errors import NotFound, ValidationFailed
 from ..extensions import db
 from ..orders import lifecycle, queries, state
+from ..orders.models import PLATFORM
 from ..payments import refunds
 from .. import realtime
 from ..repositories import reader
@@ -38,7 +40,16 @@ def clerk_queue():
         counts[order.status] = counts.get(order.status, 0) + 1
     data = [order_dict(o) for o in orders]
     _attach_notes(data)
+    _attach_platforms(data)
     return jsonify(orders=data, counts=counts, last_event_id=last_event_id)
+
+
+def _attach_platforms(orders: list[dict]) -> None:
+    """A platform's orders say which platform (and its order id) sent them."""
+    ids = [o["id"] for o in orders if o["channel"] == PLATFORM]
+    tags = platform_tags(reader(), current_app.extensions[PLATFORMS_KEY], ids) if ids else {}
+    for order in orders:
+        order["platform"] = tags.get(order["id"])
 
 
 def _attach_notes(orders: list[dict]) -> None:

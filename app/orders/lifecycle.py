@@ -192,6 +192,12 @@ def close(uow, order: OrderRecord, to_status: str, *, actor: str, reason: str) -
     return _close(uow, order, to_status, actor=actor, reason=reason)
 
 
+def complete(uow, order: OrderRecord, *, actor: str, reason: str) -> OrderRecord:
+    """A shipped delivery reached its customer, inside the caller's unit of work (a platform's rider
+    delivered it); the new status announced."""
+    return _announce(uow, *state.transition(uow, order, state.COMPLETED, actor=actor, reason=reason))
+
+
 def _remaining_value(order: OrderRecord) -> int:
     return sum(line.unit_price * (line.qty - line.handed_over_qty) for line in order.lines)
 

@@ -18,6 +18,8 @@ FULFILMENTS = (PICKUP, STORE_DELIVERY, EXPRESS)
 # Payment methods and statuses
 ONLINE, COD, AT_STORE = "online", "cod", "at_store"  # at_store: a pickup order paid at the counter (到店付款)
 PAYMENT_METHODS = (ONLINE, COD, AT_STORE)
+# A third-party platform's order: the platform collected the money (never a shopper's choice here).
+PLATFORM_COLLECTED = "platform"
 UNPAID, PAID, PARTIALLY_REFUNDED, REFUNDED = "unpaid", "paid", "partially_refunded", "refunded"
 
 

@@ -21,7 +21,8 @@ from ..stock import service as stock
 from . import member_limits
 from .member_limits import MemberLimits
 from . import pricing, state
-from .models import AT_STORE, COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAYMENT_METHODS, PICKUP, STORE_DELIVERY, UNPAID
+from .models import (AT_STORE, COD, EXPRESS, FULFILMENTS, MALL, ONLINE, PAID, PAYMENT_METHODS, PICKUP,
+                     PLATFORM_COLLECTED, STORE_DELIVERY, UNPAID)
 from .records import ORDER_COLUMNS, OrderRecord
 
 MAX_LINES = 50
@@ -174,16 +175,48 @@ def _write_order(uow, request: OrderRequest, member_id, channel, actor, payment_
         expires_at=now + timedelta(seconds=payment_timeout_seconds) if online else None,
         idempotency_key=key[0] if key else None, request_hash=key[1] if key else None,
     )
+    order, placed = _insert_placed(uow, values, lines, actor=actor, reason=reason, now=now)
+    if not online:
+        if request.payment == AT_STORE:  # paid at the counter: the member needs the code now
+            uow.pickup_codes.issue(order.id, location.id, now)
+        _announce_new(uow, order, placed)
+    return order
+
+
+def write_platform_order(uow, *, channel: str, store_id: int, items: list[tuple[object, int]], contact_name: str,
+                         contact_phone: str, address_text: str, note: str, actor: str, reason: str) -> OrderRecord:
+    """An order a delivery platform took and was paid for (`items`: (product row, qty)): it awaits the
+    store's acceptance, paid, with our prices; the platform's rider collects it at the store, so it is
+    a store delivery whose 'ship' is the hand-over to the rider (no delivery fee of ours). Announced
+    to the store like any new order; the caller reserves the stock, last."""
+    lines = [_line(product, qty) for product, qty in items]
+    goods_total = sum(line["line_total"] for line in lines)
+    now = utcnow()
+    address = Address("", "", "", "", detail=address_text).to_dict()
+    values = dict(
+        member_id=None, channel=channel, fulfilment=STORE_DELIVERY, location_id=store_id,
+        payment_method=PLATFORM_COLLECTED, payment_status=PAID, status=state.AWAITING_ACCEPTANCE,
+        routing_reason=reason[:200], address=address, contact_name=contact_name, contact_phone=contact_phone,
+        note=note, goods_total=goods_total, delivery_fee=0, total=goods_total, created_at=now, updated_at=now,
+        expires_at=None, idempotency_key=None, request_hash=None,
+    )
+    order, placed = _insert_placed(uow, values, lines, actor=actor, reason=reason, now=now)
+    _announce_new(uow, order, placed)
+    return order
+
+
+def _insert_placed(uow, values: dict, lines: list[dict], *, actor: str, reason: str, now):
+    """Write the order, its lines and its 'placed' history entry; (order, entry) as written."""
     orders = uow.orders
     order_id = _insert_order(orders, values, now)
     order = _new_record(OrderRecord, (order_id, *_record_values(values), orders.insert_lines(order_id, lines)))
-    placed = state.record(uow, order_id, actor=actor, kind="placed", to_status=order.status, reason=reason, at=now)
-    if not online:
-        if request.payment == AT_STORE:  # paid at the counter: the member needs the code now
-            uow.pickup_codes.issue(order_id, location.id, now)
-        uow.publish("order.new", order_id=order_id, location_id=order.location_id, member_id=member_id,
-                    event_id=placed.id, status=order.status, payment_status=order.payment_status)
-    return order
+    return order, state.record(uow, order_id, actor=actor, kind="placed", to_status=order.status, reason=reason, at=now)
+
+
+def _announce_new(uow, order: OrderRecord, entry) -> None:
+    """Tell the store (after commit) that an order awaits its acceptance."""
+    uow.publish("order.new", order_id=order.id, location_id=order.location_id, member_id=order.member_id,
+                event_id=entry.id, status=order.status, payment_status=order.payment_status)
 
 
 def listed_goods_and_store(source, skus: list[str], store_id: int | None) -> tuple[dict, object]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ..clock import utcnow
 from ..errors import Conflict, IllegalTransition
-from .models import EXPRESS, PICKUP, STORE_DELIVERY
+from .models import EXPRESS, PICKUP, PLATFORM, STORE_DELIVERY
 from .records import HistoryEntry, OrderRecord
 
 PENDING_PAYMENT = "pending_payment"
@@ -86,8 +86,11 @@ def transition(uow, order: OrderRecord, to_status: str, *, actor: str, reason: s
     now = utcnow()
     moved = order._replace(status=to_status, updated_at=now, **changes)
     save(uow, order, moved)
-    return moved, record(uow, order.id, actor=actor, kind=kind, from_status=order.status, to_status=to_status,
-                         reason=reason, at=now)
+    entry = record(uow, order.id, actor=actor, kind=kind, from_status=order.status, to_status=to_status,
+                   reason=reason, at=now)
+    if order.channel == PLATFORM:  # the platform is told through the outbox, in this same transaction
+        uow.channel_writeback.status_changed(moved, entry)
+    return moved, entry
 
 
 def save(uow, before: OrderRecord, after: OrderRecord) -> None:

@@ -222,7 +222,12 @@
                           dataset: {orderId: order.id}}, [
       el('div', {class: 'staff-card__head'}, [
         el('span', {class: 'staff-card__no', text: Staff.shortNo(order.number) + ' · ' + Staff.when(order.created_at)}),
-        el('span', {class: 'staff-card__tag' + (delivery ? ' is-delivery' : ''), text: Staff.FULFILMENT[order.fulfilment]})
+        el('span', {class: 'staff-card__tags'}, [
+          // A delivery platform's order (美团 / 饿了么): its rider collects it from the store.
+          order.platform ? el('span', {class: 'staff-card__tag is-platform is-' + order.platform.name, text: order.platform.label}) : null,
+          el('span', {class: 'staff-card__tag' + (delivery ? ' is-delivery' : ''),
+                      text: order.platform ? '骑手取货' : Staff.FULFILMENT[order.fulfilment]})
+        ])
       ]),
       el('div', {class: 'staff-card__lines', text: Staff.linesText(order.lines)}),
       delivery ? el('div', {class: 'staff-card__meta', text: (order.contact_name || '') + ' ' +
@@ -230,8 +235,10 @@
       order.delivery ? el('div', {class: 'staff-card__meta', text: deliveryText(order.delivery)}) : null,
       el('div', {class: 'staff-card__meta'}, [
         '合计 ', el('span', {class: 'staff-card__money', text: SL.yuan(order.total)}),
-        order.payment_method === 'cod' ? '(货到付款)' : order.payment_status === 'paid' ? '(已支付)' : '(到店付款)'
+        order.payment_method === 'cod' ? '(货到付款)' : order.payment_method === 'platform' ? '(平台已收款)' :
+          order.payment_status === 'paid' ? '(已支付)' : '(到店付款)'
       ]),
+      order.platform ? el('div', {class: 'staff-card__meta', text: order.platform.label + '订单号 ' + order.platform.order_id}) : null,
       order.note ? el('div', {class: 'staff-card__meta', text: '备注:' + order.note}) : null,
       el('div', {class: 'staff-card__actions'}, actionsFor(order))
     ]);

@@ -91,6 +91,39 @@
     });
   }
 
+  // ---- 外卖平台状态回写: write-backs still owed to platforms (pending) or given up (failed) -------------
+  var WRITEBACK_STATUS = {accepted: '已接单', shipped: '已交骑手', completed: '已送达', cancelled: '已取消'};
+
+  function loadWritebacks() {
+    SL.api('GET', '/hq/channel-outbox', null, {quiet: true}).then(renderWritebacks, function () {});
+  }
+
+  function renderWritebacks(data) {
+    var box = $('hq-writebacks');
+    box.innerHTML = '';
+    var failed = data.rows.filter(function (r) { return r.state === 'failed'; }).length;
+    $('hq-writeback-count').textContent = data.rows.length ? '待回写 ' + (data.rows.length - failed) + ',失败 ' + failed : '';
+    if (!data.rows.length) { box.appendChild(el('div', {class: 'hq-empty', text: '所有状态都已回写平台'})); return; }
+    data.rows.forEach(function (r) {
+      var isFailed = r.state === 'failed';
+      box.appendChild(el('div', {class: 'hq-escalation hq-writeback' + (isFailed ? '' : ' is-pending'), dataset: {rowId: r.id}}, [
+        el('div', {class: 'hq-device__head'}, [
+          el('span', {class: 'hq-device__name', text: r.label + ' · ' + (WRITEBACK_STATUS[r.status] || r.status)}),
+          badge(isFailed ? '回写失败' : '等待重试', isFailed ? 'revoked' : 'warn')]),
+        el('div', {class: 'hq-device__row'}, [el('span', {class: 'label', text: '订单'}), r.number]),
+        el('div', {class: 'hq-device__row'}, [el('span', {class: 'label', text: '尝试'}),
+                                              r.attempts + ' 次' + (r.last_error ? ',' + r.last_error : '')]),
+        isFailed ? el('div', {class: 'hq-device__row'}, [el('button', {
+          type: 'button', class: 'weui-btn weui-btn_mini weui-btn_default', text: '重新回写',
+          onclick: function () {
+            SL.api('POST', '/hq/channel-outbox/' + r.id + '/retry').then(function () {
+              SL.toast('已重新排队');
+              loadWritebacks();
+            });
+          }})]) : null]));
+    });
+  }
+
   // ---- 退货审核: members' returns by status; approve, or refuse with the reason the member sees ---------
   function loadReturns() {
     var status = $('hq-return-filter').value;
@@ -154,6 +187,7 @@
   }
 
   function refresh() {
+    loadWritebacks();
     SL.api('GET', '/hq/devices', null, {quiet: true}).then(renderDevices, function () {});
     SL.api('GET', '/hq/print-jobs?status=failed', null, {quiet: true}).then(renderFailures, function () {});
   }

@@ -257,6 +257,16 @@ class FakePickupCodes:
             self.voided.append(order_id)
 
 
+class FakeChannelWriteback:
+    """The write-back port: the platform orders' status changes the outbox was asked to carry."""
+
+    def __init__(self):
+        self.changes: list = []  # (order id, status, history entry id)
+
+    def status_changed(self, order, entry):
+        self.changes.append((order.id, order.status, entry.id))
+
+
 class FakeWeighings:
     """The re-weighing port: `unsettled[order_id]` weighed lines still to settle (none by default)."""
 
@@ -327,7 +337,7 @@ class FakeUnitOfWork:
     succeeds and puts everything back when it raises (as the real transaction's rollback does);
     events are published only on success."""
 
-    _STATE = ("orders", "stock", "refunds", "pickup_codes", "accounts", "addresses")
+    _STATE = ("orders", "stock", "refunds", "pickup_codes", "accounts", "addresses", "channel_writeback")
 
     def __init__(self, *, products=(), locations=(), stock=None, accounts=()):
         self.orders = FakeOrders()
@@ -336,6 +346,7 @@ class FakeUnitOfWork:
         self.locations = FakeLocations(locations)
         self.refunds = FakeRefunds()
         self.pickup_codes = FakePickupCodes()
+        self.channel_writeback = FakeChannelWriteback()
         self.weighings = FakeWeighings()
         self.accounts = FakeAccounts(accounts)
         self.addresses = FakeAddresses()

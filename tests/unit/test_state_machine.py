@@ -41,11 +41,12 @@ MEMBER = Principal("member", 3, "member", None, "会员")
 T0 = datetime(2026, 11, 22, 8, 0, 0)
 
 
-def an_order(uow, *, status, fulfilment=PICKUP, payment_status=UNPAID, qty=2, expires_at=None) -> OrderRecord:
+def an_order(uow, *, status, fulfilment=PICKUP, payment_status=UNPAID, qty=2, expires_at=None,
+             channel="mall") -> OrderRecord:
     """An order stored in the fake, holding `qty` MILK reserved at STORE as its status implies."""
     order_id = len(uow.orders.rows) + 1
     line = OrderLineRecord(order_id * 10, order_id, MILK, "MILK", "鲜牛奶", qty, 1590, 1590 * qty, None, 0)
-    order = OrderRecord(order_id, f"N{order_id}", MEMBER.id, "mall", fulfilment, STORE, "online", payment_status,
+    order = OrderRecord(order_id, f"N{order_id}", MEMBER.id, channel, fulfilment, STORE, "online", payment_status,
                         status, "", None, "", "", "", 1590 * qty, 0, 1590 * qty, T0, T0, expires_at, None, None,
                         (line,))
     uow.orders.rows[order_id] = order
@@ -71,6 +72,17 @@ def test_every_transition_is_allowed_exactly_when_legal(from_status, to_status, 
         assert info.value.code == "illegal_transition"
         assert uow.orders.rows[order.id].status == from_status
         assert uow.orders.history == []
+
+
+def test_a_platform_order_s_every_move_is_handed_to_the_write_back_port_and_others_are_not():
+    uow = FakeUnitOfWork()
+    platform_order = an_order(uow, status=state.AWAITING_ACCEPTANCE, fulfilment=STORE_DELIVERY, channel="platform")
+    mall_order = an_order(uow, status=state.AWAITING_ACCEPTANCE, fulfilment=STORE_DELIVERY)
+    _, entry = state.transition(uow, platform_order, state.ACCEPTED, actor="test")
+    state.transition(uow, mall_order, state.ACCEPTED, actor="test")
+    with pytest.raises(IllegalTransition):
+        state.transition(uow, uow.orders.rows[platform_order.id], state.COMPLETED, actor="test")
+    assert uow.channel_writeback.changes == [(platform_order.id, state.ACCEPTED, entry.id)]
 
 
 def test_terminal_statuses_have_no_way_out():

@@ -5,7 +5,7 @@
   var SL = window.SL, el = SL.el;
 
   var CHANNEL = {mall: '线上商城', pos: '门店POS', platform: '第三方平台', phone: '电话订单'};
-  var PAYMENT_METHOD = {online: '在线支付', at_store: '到店付款', cod: '货到付款'};
+  var PAYMENT_METHOD = {online: '在线支付', at_store: '到店付款', cod: '货到付款', platform: '平台代收'};
   var PAYMENT_ROUTE = {online: '在线支付', store_cash: '门店现金', store_card: '门店刷卡', cod_cash: '货到付款现金'};
   var REFUND_ROUTE = {original: '原路退回', at_store: '门店退款'};
   var PAID_OUT = {cash: '柜台现金退还', card: '柜台刷卡退还'};

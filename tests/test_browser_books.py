@@ -29,30 +29,60 @@ def test_the_clerk_hands_the_shift_over_and_closes_yesterday(browser, live_serve
     _login(browser, "clerk1")
     _click(browser, "#clerk-shift")
     browser.wait_visible("#shift-counted")
-    browser.wait_text("#shift-expected", f"¥{total / 100:.2f}")
+    browser.wait_text("#shift-expected", f"¥{total / 100:.2f}", timeout=30)
     browser.fill("#shift-counted", f"{(total - 100) / 100:.2f}")
-    browser.wait_text("#shift-difference", "短款 ¥1.00")
+    browser.wait_text("#shift-difference", "短款 ¥1.00", timeout=30)
     assert browser.horizontal_overflow() == 0
     browser.screenshot("clerk-shift-count")
     browser.click("#shift-close")
-    browser.wait_text("#shift-history", "短款")
-    browser.wait_text("#shift-expected", "¥0.00")
+    browser.wait_text("#shift-history", "短款", timeout=30)
+    browser.wait_text("#shift-expected", "¥0.00", timeout=30)
     browser.screenshot("clerk-shift-handed-over")
 
     browser.click("#clerk-sheet-close")
     _click(browser, "#clerk-dayend")
-    browser.wait_text("#dayend-status", "营业中")
-    browser.wait_text("#dayend-sales", f"¥{total / 100:.2f}")
+    browser.wait_text("#dayend-status", "营业中", timeout=30)
+    browser.wait_text("#dayend-sales", f"¥{total / 100:.2f}", timeout=30)
     assert browser.horizontal_overflow() == 0
     browser.screenshot("clerk-dayend-today")
 
     yesterday = (business_time(datetime.utcnow()) - timedelta(days=1)).date().isoformat()
     browser.js("var d = document.getElementById('dayend-date'); d.value = arguments[0];"
                "d.dispatchEvent(new Event('change'))", yesterday)
-    browser.wait_text("#dayend-status", "待日结")
+    browser.wait_text("#dayend-status", "待日结", timeout=30)
     browser.click("#dayend-close")
-    browser.wait_text("#sl-dialog", "不可更改")
+    browser.wait_text("#sl-dialog", "不可更改", timeout=30)
     browser.click("#sl-dialog-ok")
-    browser.wait_text("#dayend-status", "已日结")
+    browser.wait_text("#dayend-status", "已日结", timeout=30)
     browser.screenshot("clerk-dayend-closed")
+    assert browser.console_errors() == []
+
+
+def test_hq_closes_a_stores_day_and_gets_its_erp_export(browser, live_server):
+    """HQ's 门店日结: yesterday of the second store (静安) read live, closed, then offered for export."""
+    browser.open("/hq")
+    browser.fill("#login-account", "admin")
+    browser.fill("#login-password", "demo1234")
+    browser.click("#login-submit")
+    browser.wait_text("#de-store", "静安", timeout=30)
+    browser.select("#de-store", text="静安南京西路店")
+    browser.click("#de-load")
+    browser.wait_text("#de-status", "待日结", timeout=30)
+    browser.js("document.getElementById('de-form').scrollIntoView({block: 'start'})")
+    assert browser.horizontal_overflow() == 0
+    browser.screenshot("hq-dayend-open")
+    browser.click("#de-close")
+    browser.wait_text("#sl-dialog", "静安南京西路店", timeout=30)
+    browser.click("#sl-dialog-ok")
+    browser.wait_text("#de-status", "已日结", timeout=30)
+    browser.wait_visible("#de-csv")
+    # The export the button fetches: the CSV starts with a BOM (Excel reads the Chinese right).
+    first = browser.driver.execute_async_script(
+        "var done = arguments[arguments.length - 1];"
+        "fetch('/api/v1/hq/day-ends/' + document.getElementById('de-store').value + '/' + "
+        "document.getElementById('de-date').value + '.csv', {headers: {Authorization: 'Bearer ' + SL.token()}})"
+        ".then(function (r) { return r.arrayBuffer(); }).then(function (b) { done(Array.from(new Uint8Array(b).slice(0, 3))); });")
+    assert first == [0xEF, 0xBB, 0xBF]
+    browser.js("document.getElementById('de-form').scrollIntoView({block: 'start'})")
+    browser.screenshot("hq-dayend-closed")
     assert browser.console_errors() == []

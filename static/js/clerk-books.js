@@ -4,15 +4,9 @@
   'use strict';
   var SL = window.SL, Staff = window.Staff, el = SL.el;
 
-  var CHANNEL = {mall: '线上商城', pos: '门店POS', platform: '第三方平台', phone: '电话订单'};
-  var PAYMENT_METHOD = {online: '在线支付', at_store: '到店付款', cod: '货到付款'};
-  var PAYMENT_ROUTE = {online: '在线支付', store_cash: '门店现金', store_card: '门店刷卡', cod_cash: '货到付款现金'};
-  var REFUND_ROUTE = {original: '原路退回', at_store: '门店退款'};
-  var PAID_OUT = {cash: '柜台现金退还', card: '柜台刷卡退还'};
-
   function row(label, value, attrs) { return Staff.kv(label, value, attrs); }
   function section(text) { return el('div', {class: 'staff-section', text: text}); }
-  function signed(cents) { return (cents < 0 ? '-' : '') + SL.yuan(Math.abs(cents)); }
+  var Report = SL.dayEndReport, signed = Report.signed;
 
   // ---- 交接班 ----------------------------------------------------------------------------------
   function openShift(sheet) {
@@ -69,12 +63,8 @@
   }
 
   // ---- 日结 ------------------------------------------------------------------------------------
-  function chinaToday() {
-    return new Date(Date.now() + 8 * 3600 * 1000).toISOString().slice(0, 10);
-  }
-
   function openDayEnd(sheet, date) {
-    date = date || chinaToday();
+    date = date || Report.chinaToday();
     var body = sheet.open('日结 · 销售日报', el('div', {class: 'staff-status', text: '正在读取 ' + date + ' 的日报…'}));
     SL.api('GET', '/clerk/day-end?date=' + encodeURIComponent(date)).then(function (report) {
       body.innerHTML = '';
@@ -83,39 +73,18 @@
   }
 
   function dayEndView(sheet, r) {
-    var picker = el('input', {type: 'date', id: 'dayend-date', value: r.business_date, max: chinaToday()});
+    var picker = el('input', {type: 'date', id: 'dayend-date', value: r.business_date, max: Report.chinaToday()});
     picker.addEventListener('change', function () { if (picker.value) openDayEnd(sheet, picker.value); });
-    var status = r.status === 'closed' ? '已日结 · ' + SL.when(r.closed_at) + ' ' + (r.closed_by || '')
-      : r.ended ? '营业日已结束,待日结' : '营业中(实时数据)';
-    var nodes = [
-      el('div', {class: 'staff-field'}, [el('label', {for: 'dayend-date', text: '营业日'}), picker]),
-      el('div', {class: 'staff-status' + (r.status === 'closed' ? ' is-ok' : ''), id: 'dayend-status', text: status}),
-      row('销售', r.sales.count + ' 单 · ' + SL.yuan(r.sales.amount), {id: 'dayend-sales'}),
-      row('收款', SL.yuan(r.payments.amount)),
-      row('退款', SL.yuan(r.refunds.amount)),
-      row('净收入', signed(r.net_takings), {id: 'dayend-net'}),
-      row('钱箱现金', signed(r.drawer_cash))
-    ];
-    nodes = nodes.concat(tally('销售 · 按渠道', r.sales.by_channel, CHANNEL, ' 单'),
-                         tally('销售 · 按支付方式', r.sales.by_payment_method, PAYMENT_METHOD, ' 单'),
-                         tally('收款方式', r.payments.by_route, PAYMENT_ROUTE, ' 笔'), tally('退款去向', r.refunds.by_route, REFUND_ROUTE, ' 笔'),
-                         tally('柜台退款', r.refunds.paid_out, PAID_OUT, ' 笔'));
+    var nodes = [el('div', {class: 'staff-field'}, [el('label', {for: 'dayend-date', text: '营业日'}), picker])]
+      .concat(Report.nodes(r, 'dayend'));
     if (r.status === 'open' && r.ended) nodes.push(closeButton(sheet, r));
     return nodes;
-  }
-
-  function tally(title, counts, labels, unit) {
-    var keys = Object.keys(counts).filter(function (k) { return counts[k].count; });
-    if (!keys.length) return [];
-    return [section(title)].concat(keys.map(function (k) {
-      return row(labels[k] || k, counts[k].count + unit + ' · ' + SL.yuan(counts[k].amount));
-    }));
   }
 
   function closeButton(sheet, r) {
     var button = el('button', {type: 'button', class: 'weui-btn weui-btn_primary staff-wide', id: 'dayend-close', text: '日结 ' + r.business_date});
     button.addEventListener('click', function () {
-      SL.confirm('日结后 ' + r.business_date + ' 的日报不可更改,之后发生的退款等计入下一个营业日。确认日结?', {ok: '确认日结'}).then(function (yes) {
+      SL.confirm(r.business_date + ' ' + Report.CLOSE_WARNING, {ok: '确认日结'}).then(function (yes) {
         if (!yes) return;
         button.disabled = true;
         SL.api('POST', '/clerk/day-end/close', {date: r.business_date}).then(function () {

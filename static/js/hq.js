@@ -65,6 +65,7 @@
       var select = $('hq-store');
       select.innerHTML = '';
       state.stores.forEach(function (s) { select.appendChild(el('option', {value: s.id, text: s.name})); });
+      SL.hqDayEnd.start(state.stores);
     });
   }
 

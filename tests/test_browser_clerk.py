@@ -251,3 +251,35 @@ def test_the_queue_says_it_is_loading_and_a_failed_first_load_offers_a_retry(bro
     browser.wait(lambda _: browser.js("return document.getElementById('clerk-online').classList.contains('is-on')"),
                  message="the live connection after the retry")
     assert browser.js("return document.getElementById('clerk-loading')") is None
+
+
+def test_a_platform_order_leaves_with_the_platform_s_rider(browser, live_server):
+    """A 美团 order pushed through the signed webhook: accepted and prepared, then handed to the rider —
+    the ship sheet offers nothing to choose, and the history names the rider and the platform's number."""
+    import json
+
+    from app.channels.platforms import derived_secret
+    from app.channels.signing import signed_headers
+
+    secret_key = (live_server.log_path.parent / "secret_key").read_text().strip()  # the instance's dev key
+    body = json.dumps({"platform_order_id": "MT-RIDER-1", "store_code": "SH-XH", "items": [{"sku": "SNK-003", "qty": 1}],
+                       "address": "上海市徐汇区漕溪北路 88 号", "customer_name": "李女士", "paid": True,
+                       "paid_amount": 1690}, ensure_ascii=False).encode()
+    pushed = requests.post(live_server.url + "/api/v1/channels/meituan/orders", data=body, timeout=10,
+                           headers=signed_headers(derived_secret(secret_key, "meituan").encode(), body))
+    assert pushed.status_code == 201, pushed.text
+    order_id = pushed.json()["id"]
+    clerk = live_server.login(username="clerk1")
+    for action in ("accept", "ready"):
+        assert requests.post(f"{live_server.url}/api/v1/clerk/orders/{order_id}/{action}", json={},
+                             headers=_h(clerk), timeout=10).status_code == 200
+    _login(browser, "clerk1")
+    _click(browser, "#tab-ready_to_ship")
+    _click(browser, f"#ship-{order_id}")
+    browser.wait_text("#ship-submit", "已交给美团骑手")
+    assert browser.js("return document.getElementById('ship-courier')") is None  # nothing to choose
+    browser.screenshot("clerk-platform-rider")
+    browser.click("#ship-submit")
+    _gone(browser, f".staff-card[data-order-id='{order_id}']")
+    order = requests.get(f"{live_server.url}/api/v1/orders/{order_id}", headers=_h(clerk), timeout=10).json()
+    assert order["status"] == "shipped" and order["events"][-1]["reason"] == "交美团骑手取货:平台订单号 MT-RIDER-1"

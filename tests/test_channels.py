@@ -25,7 +25,7 @@ from app.payments.http_transport import post_json
 
 from .conftest import _base_config
 from .factories import build_chain, stock_row
-from .helpers import race
+from .helpers import place, race
 
 
 def platforms(app):
@@ -277,6 +277,25 @@ def test_handed_to_the_rider_the_order_cannot_be_cancelled_and_completes_when_th
     assert (done.status_code, done.json["status"]) == (200, "completed")
     assert delivered(client, app, "MT1001").status_code == 200  # told twice
     assert [row.status for row in outbox_rows(app)] == ["accepted", "shipped", "completed"]
+
+
+def test_shipping_a_platform_order_with_nothing_said_hands_it_to_the_platform_s_rider(app, client):
+    """Not to the clerk as a self-delivery: the platform's rider collects it, under the platform's number."""
+    chain = build_chain(app)
+    order_id = push(client, app, order_body(chain)).json["id"]
+    for action in ("accept", "ready", "ship"):
+        r = client.post(f"/api/v1/clerk/orders/{order_id}/{action}", json={}, headers=chain.h("clerkA"))
+        assert r.status_code == 200, r.json
+    assert (r.json["delivery"]["mode"], r.json["delivery"]["carrier"], r.json["delivery"]["tracking_no"]) == \
+        ("carrier", "美团骑手", "MT1001"), r.json
+    events = client.get(f"/api/v1/orders/{order_id}", headers=chain.h("clerkA")).json["events"]
+    assert events[-1]["reason"] == "交美团骑手取货:平台订单号 MT1001"
+    # The store's own deliveries still default to the clerk.
+    own = place(client, chain, fulfilment="store_delivery", payment="cod").json["id"]
+    for action in ("accept", "ready", "ship"):
+        r = client.post(f"/api/v1/clerk/orders/{own}/{action}", json={}, headers=chain.h("clerkA"))
+        assert r.status_code == 200, r.json
+    assert r.json["delivery"]["mode"] == "staff"
 
 
 # --- the outbox ----------------------------------------------------------------------------------------

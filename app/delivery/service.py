@@ -13,13 +13,14 @@ from sqlalchemy import select
 
 from ..accounts.auth import Principal
 from ..accounts.models import CLERK, COURIER, HQ, Staff
+from ..channels.platforms import label as platform_label
 from ..clock import utcnow
 from ..errors import Conflict, Forbidden, IllegalTransition, NotFound, ValidationFailed
 from ..infra.unit_of_work import unit_of_work
 from ..orders import state
 from ..orders import lifecycle
 from ..orders.lifecycle import check_access, load_order
-from ..orders.models import COD, PAID, PARTIALLY_REFUNDED, PICKUP, UNPAID, Order
+from ..orders.models import COD, PAID, PARTIALLY_REFUNDED, PICKUP, PLATFORM, UNPAID, Order
 from ..orders.records import OrderRecord
 from ..payments.models import COD_CASH, SUCCEEDED, Payment
 from ..stock import service as stock
@@ -38,14 +39,7 @@ def ship(order_id: int, who: Principal, *, carrier: str = "", tracking_no: str =
             raise IllegalTransition("自提订单不能发货", details={"from": order.status, "to": state.SHIPPED})
         state.ensure_legal(order.status, state.SHIPPED, order.fulfilment)
         ensure_weighings_settled(uow.connection, order.id)  # re-weighed fresh goods: differences settled first
-        if carrier or tracking_no:
-            if not (carrier and tracking_no) or courier_id is not None:
-                raise ValidationFailed("快递发货需要 carrier 和 tracking_no(或改为指派配送员 courier_id)",
-                                       code="invalid_shipping")
-            mode, courier, how = CARRIER, None, f"快递发货:{carrier} {tracking_no}"
-        else:
-            courier = _store_staff(uow.session, courier_id if courier_id is not None else who.id, order.location_id)
-            mode, how = STAFF, f"门店自配送:{courier.name or courier.username}"
+        mode, courier, carrier, tracking_no, how = _how_shipped(uow, order, who, carrier, tracking_no, courier_id)
         shipped, entry = state.transition(uow, order, state.SHIPPED, actor=who.actor, reason=how)
         stock.hand_over(uow, order.location_id, order.line_quantities())
         # Cash on delivery collects the amount due: the total as re-weighing settled it.
@@ -56,6 +50,32 @@ def ship(order_id: int, who: Principal, *, carrier: str = "", tracking_no: str =
         uow.session.add(note)
         _announce(uow, shipped, entry.id)
     return shipped, note
+
+
+def _how_shipped(uow, order: OrderRecord, who: Principal, carrier: str, tracking_no: str, courier_id: int | None):
+    """(mode, courier, carrier, tracking number, history reason) of shipping the order as asked: by a
+    carrier, by one of the store's staff (by default the clerk), or, when nothing is said of a platform's
+    order, handed to the platform's rider."""
+    rider = _platform_rider(uow, order) if not (carrier or tracking_no or courier_id is not None) else None
+    if rider is not None:
+        carrier, tracking_no = rider
+        return CARRIER, None, carrier, tracking_no, f"交{carrier}取货:平台订单号 {tracking_no}"
+    if carrier or tracking_no:
+        if not (carrier and tracking_no) or courier_id is not None:
+            raise ValidationFailed("快递发货需要 carrier 和 tracking_no(或改为指派配送员 courier_id)",
+                                   code="invalid_shipping")
+        return CARRIER, None, carrier, tracking_no, f"快递发货:{carrier} {tracking_no}"
+    courier = _store_staff(uow.session, courier_id if courier_id is not None else who.id, order.location_id)
+    return STAFF, courier, carrier, tracking_no, f"门店自配送:{courier.name or courier.username}"
+
+
+def _platform_rider(uow, order: OrderRecord) -> tuple[str, str] | None:
+    """(carrier, tracking number) of the hand-over to a delivery platform's rider — "美团骑手" and the
+    platform's order number — for an order a platform sent; None for any other order."""
+    if order.channel != PLATFORM:
+        return None
+    link = uow.channels.of_order(order.id)
+    return (f"{platform_label({}, link.platform)}骑手", link.platform_order_id) if link is not None else None
 
 
 def delivered(order_id: int, who: Principal, *, cash_collected: int | None = None, reason: str = ""):

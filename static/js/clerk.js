@@ -260,7 +260,7 @@
       return [button('备货完成', 'weui-btn_primary', function () { act(order, 'ready', '备货完成'); }, 'ready-' + order.id)];
     }
     if (order.status === 'ready_to_ship') {
-      return [button('发货', 'weui-btn_primary', function () { openShip(order); }, 'ship-' + order.id)];
+      return [button(order.platform ? '交骑手' : '发货', 'weui-btn_primary', function () { openShip(order); }, 'ship-' + order.id)];
     }
     if (order.status === 'ready_for_pickup') {
       return [el('span', {class: 'sl-muted', text: '等待会员到店出示提货码'})];
@@ -306,6 +306,7 @@
   }
 
   function openShip(order) {
+    if (order.platform) { openRiderHandOver(order); return; }
     var courier = el('select', {id: 'ship-courier'}, [el('option', {value: '', text: '加载中…'})]);
     var carrier = el('input', {id: 'ship-carrier', placeholder: '快递公司,如 顺丰', maxlength: 32});
     var tracking = el('input', {id: 'ship-tracking', placeholder: '运单号', maxlength: 64});
@@ -349,6 +350,29 @@
       SL.api('POST', '/clerk/orders/' + order.id + '/ship', body, {quiet: true}).then(function () {
         sheet.close();
         SL.toast('已发货');
+        refresh();
+      }, function (err) {
+        submit.disabled = false;
+        status.hidden = false; status.className = 'staff-status is-warn'; status.textContent = SL.politeMessage(err);
+      });
+    });
+  }
+
+  /** A delivery platform's order leaves with the platform's rider: nothing to choose, the server records
+   *  the hand-over under the platform's order number. */
+  function openRiderHandOver(order) {
+    var status = el('div', {class: 'staff-status', hidden: true});
+    var submit = el('button', {type: 'button', class: 'weui-btn weui-btn_primary staff-wide', id: 'ship-submit',
+                               text: '已交给' + order.platform.label + '骑手'});
+    sheet.open('骑手取货 ' + Staff.shortNo(order.number), [
+      Staff.kv('平台订单号', order.platform.label + ' ' + order.platform.order_id),
+      Staff.kv('收货人', (order.contact_name || '') + ' ' + (order.contact_phone || '')),
+      reweighLink(order.id, order.lines), status, submit]);
+    submit.addEventListener('click', function () {
+      submit.disabled = true;
+      SL.api('POST', '/clerk/orders/' + order.id + '/ship', {}, {quiet: true}).then(function () {
+        sheet.close();
+        SL.toast('已交骑手');
         refresh();
       }, function (err) {
         submit.disabled = false;

@@ -22,6 +22,7 @@ from app.clock import utcnow
 from app.extensions import db, socketio
 from app.orders.models import Order, OrderEvent
 from app.payments.http_transport import post_json
+from app.payments.models import Refund
 
 from .conftest import _base_config
 from .factories import build_chain, stock_row
@@ -249,6 +250,11 @@ def test_the_platform_cancels_its_order_releasing_stock_and_is_told_back(app, cl
     assert accept(client, chain, order_id).status_code == 200
     r = cancel(client, app, "MT1001")
     assert (r.status_code, r.json["status"]) == (200, "cancelled"), r.json
+    # The platform gives its customer the money back itself: marked refunded here, nothing sent from here.
+    assert r.json["payment_status"] == "refunded"
+    events = client.get(f"/api/v1/orders/{order_id}", headers=chain.h("clerkA")).json["events"]
+    assert events[-1]["kind"] == "refund" and events[-1]["reason"].endswith("由平台退还顾客")
+    assert count(app, Refund) == 0
     assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (50, 0)
     assert cancel(client, app, "MT1001").status_code == 200  # told twice: still cancelled, nothing moves
     assert stock_row(app, chain.stores["A"], chain.products["MILK"]) == (50, 0)

@@ -22,7 +22,7 @@ from ..ids import is_row_id
 from ..infra.unit_of_work import unit_of_work
 from ..stock import service as stock
 from . import state
-from .models import PAID, PARTIALLY_REFUNDED, PICKUP, REFUNDED, UNPAID
+from .models import PAID, PARTIALLY_REFUNDED, PICKUP, PLATFORM_COLLECTED, REFUNDED, UNPAID
 from .records import HistoryEntry, OrderRecord
 
 STORE_STAFF_ROLES = ("clerk", "courier")
@@ -179,11 +179,22 @@ def _close(uow, order: OrderRecord, to_status: str, *, actor: str, reason: str) 
     uow.pickup_codes.void(order.id)
     if closed.payment_status in (PAID, PARTIALLY_REFUNDED):  # partially: after a re-weighing refund
         reason = f"{state.LABELS[to_status]}退款"
-        if any(line.handed_over_qty for line in order.lines):  # partly collected: refund what stays behind
+        if closed.payment_method == PLATFORM_COLLECTED:
+            closed = _refunded_by_platform(uow, closed, actor=actor, reason=reason)
+        elif any(line.handed_over_qty for line in order.lines):  # partly collected: refund what stays behind
             closed = _refund_up_to(uow, closed, _remaining_value(order), actor=actor, reason=reason)
         else:
             closed = _refund_in_full(uow, closed, actor=actor, reason=reason)
     return _announce(uow, closed, entry)
+
+
+def _refunded_by_platform(uow, order: OrderRecord, *, actor: str, reason: str) -> OrderRecord:
+    """A delivery platform took the money and gives it back to its customer itself (it hears of the
+    closing through the write-back): nothing is refunded from here, the order is marked refunded."""
+    after = order._replace(payment_status=REFUNDED)
+    state.save(uow, order, after)
+    state.record(uow, order.id, actor=actor, kind="refund", reason=f"{reason}:由平台退还顾客")
+    return after
 
 
 def close(uow, order: OrderRecord, to_status: str, *, actor: str, reason: str) -> OrderRecord:

@@ -254,3 +254,12 @@ def make_browser(live_server):
 @pytest.fixture
 def browser(make_browser) -> Browser:
     return make_browser()
+
+
+def wait_hq_drawn(page: Browser, timeout: float = 30) -> None:
+    """Until /hq has drawn its lists above the forms (escalations, platform write-backs, returns): each
+    arrives on its own request, and one that lands between a click's press and release moves the button
+    from under it, so the click is lost (seen on a loaded machine)."""
+    for box in ("hq-escalations", "hq-writebacks", "hq-returns"):
+        page.wait(lambda _: page.js("var b = document.getElementById(arguments[0]); return !!b && b.children.length > 0",
+                                    box), timeout, f"#{box} drawn")

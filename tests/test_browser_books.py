@@ -9,7 +9,7 @@ import requests
 
 from app.clock import business_time
 
-from .browser import browser, live_server, make_browser  # noqa: F401  (pytest fixtures)
+from .browser import browser, live_server, make_browser, wait_hq_drawn  # noqa: F401  (pytest fixtures)
 from .test_browser_clerk import STORE, _click, _h, _login
 
 
@@ -65,6 +65,7 @@ def test_hq_closes_a_stores_day_and_gets_its_erp_export(browser, live_server):
     browser.fill("#login-password", "demo1234")
     browser.click("#login-submit")
     browser.wait_text("#de-store", "静安", timeout=30)
+    wait_hq_drawn(browser)
     browser.select("#de-store", text="静安南京西路店")
     browser.click("#de-load")
     browser.wait_text("#de-status", "待日结", timeout=30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import requests
 
-from .browser import browser, live_server, make_browser  # noqa: F401  (pytest fixtures)
+from .browser import browser, live_server, make_browser, wait_hq_drawn  # noqa: F401  (pytest fixtures)
 
 
 def _login_hq(browser):
@@ -14,6 +14,7 @@ def _login_hq(browser):
     browser.fill("#login-password", "demo1234")
     browser.click("#login-submit")
     browser.wait_visible("#po-form")
+    wait_hq_drawn(browser)
 
 
 def _add(browser, sku: str, qty: int):
